@@ -1,0 +1,108 @@
+package catalog_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/omnistat/omnistat/catalog"
+	"github.com/omnistat/omnistat/schema"
+	"github.com/omnistat/omnistat/store/embedded/embeddedtest"
+)
+
+func TestMain(m *testing.M) { embeddedtest.Main(m) }
+
+func newCatalog(t *testing.T) *catalog.Catalog {
+	st := embeddedtest.Open(t)
+	if _, err := schema.Migrate(context.Background(), st, schema.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	return catalog.New(st)
+}
+
+func TestSites(t *testing.T) {
+	c := newCatalog(t)
+	ctx := context.Background()
+	a, err := c.AddSite(ctx, "Shop.Example", "Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := c.AddSite(ctx, "blog.example", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.ID != 1 || b.ID != 2 || a.Domain != "shop.example" || b.Timezone != "UTC" {
+		t.Fatalf("got %+v and %+v", a, b)
+	}
+	if _, err := c.AddSite(ctx, "www.shop.example", ""); err == nil || !strings.Contains(err.Error(), "already exists") {
+		t.Fatalf("duplicate site: err = %v", err)
+	}
+	for _, bad := range []struct{ domain, tz, want string }{
+		{"https://x.example/", "", "not a host name"},
+		{"", "", "empty"},
+		{"x.example", "Mars/Olympus", "not an IANA time zone"},
+		{"x.example:8080", "", "not a host name"},
+	} {
+		if _, err := c.AddSite(ctx, bad.domain, bad.tz); err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("AddSite(%q, %q) = %v; want an error saying %q", bad.domain, bad.tz, err, bad.want)
+		}
+	}
+	// A second Catalog (another process, say the CLI) sees the sites.
+	other := catalog.New(catalog.StoreOf(t, c))
+	got, err := other.SiteByDomain(ctx, "SHOP.example")
+	if err != nil || got.ID != a.ID || got.Timezone != "Europe/Berlin" {
+		t.Fatalf("SiteByDomain = %+v, %v", got, err)
+	}
+	if _, err := other.SiteByDomain(ctx, "nope.example"); err != catalog.ErrNotFound {
+		t.Fatalf("unknown site: err = %v; want ErrNotFound", err)
+	}
+}
+
+func TestKeys(t *testing.T) {
+	c := newCatalog(t)
+	ctx := context.Background()
+	s, _ := c.AddSite(ctx, "shop.example", "")
+	full, k, err := c.CreateKey(ctx, "ci", []uint32{s.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(full, "os_") || len(full) < 60 {
+		t.Fatalf("key %q does not look like a key", full)
+	}
+	got, err := catalog.New(catalog.StoreOf(t, c)).VerifyKey(ctx, full)
+	if err != nil || got.ID != k.ID || !got.CanRead(s.ID) || got.CanRead(s.ID+1) {
+		t.Fatalf("VerifyKey = %+v, %v", got, err)
+	}
+	for _, bad := range []string{"", "os_", full[:len(full)-1] + "0", "xx" + full[2:], full + "a"} {
+		if bad == full {
+			continue
+		}
+		if _, err := c.VerifyKey(ctx, bad); err != catalog.ErrBadKey {
+			t.Errorf("VerifyKey(%q) = %v; want ErrBadKey", bad, err)
+		}
+	}
+}
+
+func TestUsers(t *testing.T) {
+	c := newCatalog(t)
+	ctx := context.Background()
+	if err := c.AddUser(ctx, "Ann@Example.com", "correct horse battery"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.AddUser(ctx, "not an email", "correct horse battery"); err == nil {
+		t.Error("bad e-mail accepted")
+	}
+	if err := c.AddUser(ctx, "b@example.com", "short"); err == nil {
+		t.Error("short password accepted")
+	}
+	for _, tc := range []struct {
+		email, pw string
+		ok        bool
+	}{{"ann@example.com", "correct horse battery", true}, {"ANN@example.com", "correct horse battery", true},
+		{"ann@example.com", "wrong horse battery", false}, {"bob@example.com", "correct horse battery", false}} {
+		ok, err := c.CheckPassword(ctx, tc.email, tc.pw)
+		if err != nil || ok != tc.ok {
+			t.Errorf("CheckPassword(%q, %q) = %v, %v; want %v", tc.email, tc.pw, ok, err, tc.ok)
+		}
+	}
+}
