@@ -31,6 +31,8 @@ type Catalog struct {
 	loadedAt   time.Time
 	minReload  time.Duration
 	lastReload time.Time
+
+	links linkCache
 }
 
 // New returns a Catalog on st.

@@ -106,3 +106,36 @@ func TestUsers(t *testing.T) {
 		}
 	}
 }
+
+func TestLinks(t *testing.T) {
+	c := newCatalog(t)
+	ctx := context.Background()
+	s, _ := c.AddSite(ctx, "shop.example", "")
+	l, err := c.AddLink(ctx, catalog.Link{Slug: "spring-mail", SiteID: s.ID, Target: "https://shop.example/sale?x=1", Campaign: "spring", Channel: "Email"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := catalog.New(catalog.StoreOf(t, c)).LinkBySlug(ctx, "spring-mail")
+	if err != nil || got != l {
+		t.Fatalf("LinkBySlug = %+v, %v; want %+v", got, err, l)
+	}
+	for _, bad := range []catalog.Link{
+		{Slug: "spring-mail", SiteID: s.ID, Target: "https://shop.example/"},
+		{Slug: "has space", SiteID: s.ID, Target: "https://shop.example/"},
+		{Slug: "js", SiteID: s.ID, Target: "javascript:alert(1)"},
+		{Slug: "rel", SiteID: s.ID, Target: "/relative"},
+	} {
+		if _, err := c.AddLink(ctx, bad); err == nil {
+			t.Errorf("AddLink(%+v) succeeded; want an error", bad)
+		}
+	}
+	if err := c.DeleteLink(ctx, s.ID+1, "spring-mail"); err != catalog.ErrNotFound {
+		t.Fatalf("another site deleted the link: %v", err)
+	}
+	if err := c.DeleteLink(ctx, s.ID, "spring-mail"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.LinkBySlug(ctx, "spring-mail"); err != catalog.ErrNotFound {
+		t.Fatalf("deleted link still found: %v", err)
+	}
+}

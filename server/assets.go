@@ -1,0 +1,19 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/omnistat/omnistat/dashboard"
+	trackerjs "github.com/omnistat/omnistat/tracker-js"
+)
+
+// registerAssets serves the tracker script and the dashboard; dashboardDir, when set
+// (serve --dev), serves the dashboard from disk.
+func registerAssets(e *echo.Echo, dashboardDir string) {
+	e.GET("/js/omnistat.js", echo.WrapHandler(trackerjs.Handler()))
+	dash := http.StripPrefix("/", dashboard.Handler(dashboardDir))
+	e.GET("/", echo.WrapHandler(dash))
+	e.GET("/*", echo.WrapHandler(dash))
+}
