@@ -8,7 +8,6 @@ import "github.com/omnistat/omnistat/store"
 var EventColumns = []store.Column{
 	{Name: "site_id", Type: "UInt32"},
 	{Name: "ts", Type: "DateTime64(3, 'UTC')"},
-	{Name: "event_id", Type: "UInt64"},
 	{Name: "name", Type: "LowCardinality(String)"},
 	{Name: "visitor_id", Type: "UInt64"},
 	{Name: "session_id", Type: "UInt64"},

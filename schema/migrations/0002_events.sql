@@ -9,7 +9,6 @@
 CREATE TABLE IF NOT EXISTS {{table "events"}} {{onCluster}} (
     site_id          UInt32,
     ts               DateTime64(3, 'UTC') CODEC(DoubleDelta, ZSTD(1)),
-    event_id         UInt64 CODEC(ZSTD(1)),
     name             LowCardinality(String),
     visitor_id       UInt64,
     session_id       UInt64 CODEC(ZSTD(1)),
