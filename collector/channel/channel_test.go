@@ -7,7 +7,7 @@ import (
 
 func TestClassify(t *testing.T) {
 	cases := []struct {
-		name, page, ref                 string
+		name, page, ref                   string
 		channel, source, medium, campaign string
 	}{
 		// Direct and internal navigation.
