@@ -1,0 +1,106 @@
+package collector
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/omnistat/omnistat/store"
+)
+
+// Backdated server-side events (an order imported from a shop, a call logged by a CRM
+// hours later) cannot use the in-memory session table, which only knows the last half
+// hour. Their sessions are found in the store instead: an event joins the session of the
+// visitor's nearest stored event within SessionGap, else the session of the batch's own
+// events within SessionGap of it, else a new session. One query per batch, never one
+// per event.
+
+// isBackdated reports whether an event at ts is too old for the in-memory table.
+func isBackdated(ts, now time.Time) bool { return now.Sub(ts) > SessionGap/2 }
+
+type storedEvent struct {
+	session uint64
+	ts      time.Time
+}
+
+// assignBackdated sets SessionID on events[i] for every i in idx.
+func assignBackdated(ctx context.Context, st store.Store, events []Event, idx []int) error {
+	if len(idx) == 0 {
+		return nil
+	}
+	known := map[sessionKey][]storedEvent{}
+	if st != nil {
+		var vids, sites []string
+		seen := map[uint64]bool{}
+		siteSeen := map[uint32]bool{}
+		lo, hi := events[idx[0]].TS, events[idx[0]].TS
+		for _, i := range idx {
+			e := &events[i]
+			if !seen[e.VisitorID] {
+				seen[e.VisitorID] = true
+				vids = append(vids, strconv.FormatUint(e.VisitorID, 10))
+			}
+			if !siteSeen[e.SiteID] {
+				siteSeen[e.SiteID] = true
+				sites = append(sites, strconv.FormatUint(uint64(e.SiteID), 10))
+			}
+			if e.TS.Before(lo) {
+				lo = e.TS
+			}
+			if e.TS.After(hi) {
+				hi = e.TS
+			}
+		}
+		res, err := st.Query(ctx, `SELECT site_id, visitor_id, session_id, toUnixTimestamp64Milli(ts) FROM events
+			WHERE site_id IN {sites:Array(UInt32)} AND visitor_id IN {vids:Array(UInt64)}
+			  AND ts >= {lo:DateTime64(3, 'UTC')} AND ts <= {hi:DateTime64(3, 'UTC')}`,
+			store.Params{"sites": "[" + strings.Join(sites, ",") + "]", "vids": "[" + strings.Join(vids, ",") + "]",
+				"lo": lo.Add(-SessionGap).UTC().Format("2006-01-02 15:04:05.000"), "hi": hi.Add(SessionGap).UTC().Format("2006-01-02 15:04:05.000")})
+		if err != nil {
+			return fmt.Errorf("collector: find sessions of backdated events: %w", err)
+		}
+		for _, r := range res.Rows {
+			k := sessionKey{site: uint32(asInt(r[0])), visitor: asUint64(r[1])}
+			known[k] = append(known[k], storedEvent{session: asUint64(r[2]), ts: time.UnixMilli(asInt(r[3])).UTC()})
+		}
+	}
+	// Oldest first, so a batch's own events chain into sessions.
+	order := append([]int(nil), idx...)
+	sort.SliceStable(order, func(a, b int) bool { return events[order[a]].TS.Before(events[order[b]].TS) })
+	for _, i := range order {
+		e := &events[i]
+		k := sessionKey{site: e.SiteID, visitor: e.VisitorID}
+		best, bestGap := uint64(0), SessionGap+1
+		for _, s := range known[k] {
+			gap := e.TS.Sub(s.ts)
+			if gap < 0 {
+				gap = -gap
+			}
+			if gap <= SessionGap && gap < bestGap {
+				best, bestGap = s.session, gap
+			}
+		}
+		if best == 0 {
+			best = rand.Uint64()
+		}
+		e.SessionID = best
+		known[k] = append(known[k], storedEvent{session: best, ts: e.TS})
+	}
+	return nil
+}
+
+func asUint64(v any) uint64 {
+	switch x := v.(type) {
+	case int64:
+		return uint64(x)
+	case uint64:
+		return x
+	case float64:
+		return uint64(x)
+	}
+	return 0
+}

@@ -1,0 +1,46 @@
+package collector
+
+import (
+	"context"
+
+	"github.com/omnistat/omnistat/catalog"
+)
+
+// AcceptLinkClick records a click on a tracked link (/r/{slug}) as a "click" event on
+// the link's target page, carrying the link's campaign and channel so e-mail, social and
+// QR-code traffic lands in the right channel even when the target URL has no utm tags.
+// The content fields name the link, so CTR and clicks can be broken down by link.
+func (c *Collector) AcceptLinkClick(ctx context.Context, site catalog.Site, l catalog.Link, r Request) error {
+	r.Source = FromLink
+	r.Input.Site = site.Domain
+	r.Input.Name = "click"
+	r.Input.URL = l.Target
+	r.Input.Content = &Content{Name: "link:" + l.Slug, Target: l.Target}
+	e, drop, err := c.prepare(ctx, &r)
+	if err != nil {
+		c.cfg.Metrics.rejected(err)
+		return err
+	}
+	if drop != "" {
+		c.cfg.Metrics.Dropped(drop)
+		return nil
+	}
+	if l.Campaign != "" {
+		e.Campaign = l.Campaign
+	}
+	if l.Source != "" {
+		e.Source = l.Source
+	}
+	if l.Medium != "" {
+		e.Medium = l.Medium
+	}
+	if l.Channel != "" {
+		e.Channel = l.Channel
+	}
+	if err := c.cfg.Sink.Append([]Event{e}); err != nil {
+		c.cfg.Metrics.rejected(err)
+		return err
+	}
+	c.cfg.Metrics.Accepted(1)
+	return nil
+}

@@ -1,0 +1,47 @@
+package collector
+
+import (
+	"net/url"
+	"strings"
+)
+
+// Page is the normalised page an event happened on.
+type Page struct {
+	Hostname string
+	Path     string
+	Query    url.Values // read for utm_* and click ids, never stored
+}
+
+// NormalizePage turns a full page URL into what reports group by: the lowercased host
+// without "www.", and the path without query string, with no trailing slash (except
+// the root) and without its fragment — unless the fragment is a route ("#/..." or
+// "#!/..."), as single-page apps with hash routing use, where it is the page.
+func NormalizePage(raw string) (Page, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return Page{}, err
+	}
+	p := Page{Hostname: strings.TrimPrefix(strings.ToLower(u.Hostname()), "www."), Query: u.Query()}
+	path := u.Path
+	if path == "" {
+		path = "/"
+	}
+	if len(path) > 1 {
+		path = strings.TrimRight(path, "/")
+		if path == "" {
+			path = "/"
+		}
+	}
+	if f := u.Fragment; strings.HasPrefix(f, "/") || strings.HasPrefix(f, "!/") {
+		route := strings.TrimPrefix(f, "!")
+		if i := strings.IndexByte(route, '?'); i >= 0 {
+			route = route[:i]
+		}
+		if len(route) > 1 {
+			route = strings.TrimRight(route, "/")
+		}
+		path = strings.TrimRight(path, "/") + "/#" + route
+	}
+	p.Path = path
+	return p, nil
+}

@@ -1,0 +1,41 @@
+package collector
+
+import (
+	"testing"
+	"time"
+)
+
+func TestSessions(t *testing.T) {
+	s := NewSessions()
+	t0 := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	a, isNew := s.Assign(1, 100, t0)
+	if !isNew {
+		t.Fatal("first event did not start a session")
+	}
+	steps := []struct {
+		name    string
+		site    uint32
+		visitor uint64
+		at      time.Duration
+		same    bool
+	}{
+		{"29 minutes later joins", 1, 100, 29 * time.Minute, true},
+		{"another 30 minutes joins (gap counts from the last event)", 1, 100, 59 * time.Minute, true},
+		{"an out-of-order event inside the session joins", 1, 100, 10 * time.Minute, true},
+		{"another visitor is another session", 1, 101, 60 * time.Minute, false},
+		{"same visitor id on another site is another session", 2, 100, 60 * time.Minute, false},
+		{"31 minutes idle starts a new session", 1, 100, 90*time.Minute + time.Second, false},
+	}
+	for _, st := range steps {
+		id, _ := s.Assign(st.site, st.visitor, t0.Add(st.at))
+		if (id == a) != st.same {
+			t.Fatalf("%s: session %d, first %d", st.name, id, a)
+		}
+	}
+	if !s.Has(1, 100, t0.Add(100*time.Minute)) || s.Has(1, 100, t0.Add(200*time.Minute)) {
+		t.Fatal("Has disagrees with the gap rule")
+	}
+	if n := s.Sweep(t0.Add(5 * time.Hour)); n != 0 {
+		t.Fatalf("%d sessions survive a sweep 5 hours later", n)
+	}
+}
