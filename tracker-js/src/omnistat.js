@@ -1,0 +1,179 @@
+// Omnistat tracker. One small script, no cookies. See tracker-js/README.md for the
+// snippet, the data-* options and the JS API, and ARCHITECTURE.md for how it is built.
+//
+// FULL is defined at build time: the core build (pageviews, single-page apps, custom
+// events, engagement) leaves out everything inside `if (FULL)`, so its size can be
+// checked on its own.
+/* global FULL */
+(function (w, d) {
+  'use strict';
+  var script = d.currentScript;
+  if (!script) return;
+  var attr = function (n) { return script.getAttribute('data-' + n); };
+  var on = function (t, e, f, c) { t.addEventListener(e, f, c); };
+  var now = function () { return Date.now(); };
+  var site = attr('site');
+  var api = attr('api') || new URL(script.src).origin + '/api/event';
+  var loc = w.location;
+  var nav = w.navigator;
+  var local = attr('local') == 'true';
+  var hashRouting = attr('hash') == 'true';
+  var store;
+  try { store = w.localStorage; } catch (e) { /* storage blocked: no opt-out flag, no consent id */ }
+  var userId, visitorId, lastPage, referrer = d.referrer;
+
+  // Pages that must not be counted: local development, automation, the visitor's
+  // opt-out flag, and Do Not Track / Global Privacy Control when the site asks for it.
+  function skip() {
+    return (!local && (/^(localhost|127\.|\[::1\])/.test(loc.hostname) || loc.protocol == 'file:' || nav.webdriver)) ||
+      (store && store.omnistat_ignore == 'true') ||
+      (attr('respect-dnt') == 'true' && (nav.doNotTrack == '1' || nav.globalPrivacyControl));
+  }
+
+  function pageURL() {
+    return hashRouting ? loc.href : loc.href.split('#')[0];
+  }
+
+  // send posts one event as text/plain (no CORS preflight) with keepalive, so it is
+  // delivered even when the page is being left.
+  function send(name, extra) {
+    if (skip()) return;
+    var e = { site: site, name: name, url: pageURL() };
+    for (var k in extra) if (extra[k] != null) e[k] = extra[k];
+    if (userId) e.user_id = userId;
+    if (visitorId) e.visitor_id = visitorId;
+    var body = JSON.stringify(e);
+    if (w.fetch) {
+      fetch(api, { method: 'POST', body: body, keepalive: true, headers: { 'Content-Type': 'text/plain' } })['catch'](function () {});
+    } else if (nav.sendBeacon) {
+      nav.sendBeacon(api, body);
+    }
+  }
+
+  // Engagement: foreground time and scroll depth of the current page, reported when
+  // the tab is hidden or left and before a single-page app shows another page.
+  var engaged = 0, since = d.visibilityState == 'visible' ? now() : 0, scroll = 0, sentScroll = 0;
+  function depth() {
+    var h = d.documentElement.scrollHeight;
+    return h ? Math.min(100, Math.round((w.scrollY + w.innerHeight) / h * 100)) : 0;
+  }
+  function engagement() {
+    if (since) { engaged += now() - since; since = d.visibilityState == 'visible' ? now() : 0; }
+    scroll = Math.max(scroll, depth());
+    if (lastPage && (engaged > 0 || scroll != sentScroll)) {
+      send('engagement', { engaged_ms: engaged, scroll: scroll });
+      engaged = 0;
+      sentScroll = scroll;
+    }
+  }
+  on(d, 'visibilitychange', function () {
+    if (d.visibilityState == 'visible') since = now(); else engagement();
+  });
+  on(w, 'pagehide', engagement);
+  on(w, 'scroll', function () { scroll = Math.max(scroll, depth()); }, { passive: true });
+
+  function page() {
+    var path = hashRouting ? loc.pathname + loc.hash : loc.pathname;
+    if (path == lastPage) return;
+    if (lastPage) engagement();
+    lastPage = path;
+    engaged = 0;
+    since = d.visibilityState == 'visible' ? now() : 0;
+    scroll = sentScroll = depth();
+    send('pageview', { referrer: referrer, title: d.title, screen: w.innerWidth });
+    referrer = null;
+    if (FULL) scan();
+  }
+
+  var hist = w.history;
+  ['pushState', 'replaceState'].forEach(function (m) {
+    var orig = hist[m];
+    hist[m] = function () { var r = orig.apply(this, arguments); page(); return r; };
+  });
+  on(w, 'popstate', page);
+  if (hashRouting) on(w, 'hashchange', page);
+
+  // omnistat('event', NAME, {props, revenue}); omnistat('identify', USER_ID).
+  function api_(cmd, a, b) {
+    if (cmd == 'event') send(a, b && { props: b.props, revenue: b.revenue });
+    else if (cmd == 'identify') userId = a ? String(a) : null;
+  }
+
+  if (FULL) {
+    // Consent mode: a random first-party id in localStorage (never a cookie), so a
+    // returning visitor is recognised across days.
+    if (attr('consent') == 'true' && store) {
+      visitorId = store.omnistat_id || (store.omnistat_id = crypto.randomUUID ? crypto.randomUUID() : String(Math.random()).slice(2) + now());
+    }
+
+    var downloads = (attr('downloads') || 'pdf,xlsx,docx,pptx,csv,zip,gz,tar,dmg,exe,msi,apk,mp3,mp4,mov,txt,rtf,7z,rar,iso').split(',');
+    var block = function (el) { return el.closest && el.closest('[data-os-content]'); };
+    var content = function (el) {
+      var a = el.querySelector('a[href]');
+      return { name: el.getAttribute('data-os-content'), piece: el.getAttribute('data-os-piece') || '', target: el.getAttribute('data-os-target') || (a ? a.href : '') };
+    };
+
+    // Outbound links, downloads and content-block clicks. The navigation is never held
+    // up: keepalive delivers the event after the page is gone.
+    var click = function (ev) {
+      var t = ev.target;
+      var b = block(t);
+      if (b) send('click', { content: content(b) });
+      var a = t.closest && t.closest('a[href]');
+      if (!a) return;
+      var ext = a.pathname.split('.').pop().toLowerCase();
+      if (a.hasAttribute('download') || (a.pathname.indexOf('.') > 0 && downloads.indexOf(ext) >= 0)) send('download', { props: { url: a.href } });
+      else if (a.host && a.host != loc.host && /^https?:/.test(a.protocol)) send('outbound', { props: { url: a.href } });
+    };
+    on(d, 'click', click, true);
+    on(d, 'auxclick', function (ev) { if (ev.button == 1) click(ev); }, true);
+
+    if (attr('forms') == 'true') {
+      on(d, 'submit', function (ev) {
+        var f = ev.target;
+        send('form_submit', { props: { form: f.id || f.name || f.getAttribute('action') || '' } });
+      }, true);
+    }
+
+    // Impressions: a content block counts once per pageview when at least half of it
+    // is visible for one second without interruption.
+    var pv = 0, timers = new Map();
+    var io = w.IntersectionObserver && new IntersectionObserver(function (entries) {
+      entries.forEach(function (en) {
+        var el = en.target;
+        if (en.isIntersecting && en.intersectionRatio >= 0.5) {
+          if (!timers.has(el) && el._os != pv) {
+            timers.set(el, setTimeout(function () { timers['delete'](el); if (el._os != pv) { el._os = pv; send('impression', { content: content(el) }); } }, 1000));
+          }
+        } else if (timers.has(el)) {
+          clearTimeout(timers.get(el));
+          timers['delete'](el);
+        }
+      });
+    }, { threshold: [0, 0.5, 1] });
+    var scan = function () {
+      pv++;
+      if (!io) return;
+      d.querySelectorAll('[data-os-content]').forEach(function (el) { io.unobserve(el); io.observe(el); });
+    };
+    if (w.MutationObserver) {
+      new MutationObserver(function (ms) {
+        ms.forEach(function (m) {
+          m.addedNodes.forEach(function (n) {
+            if (n.nodeType != 1 || !io) return;
+            if (n.matches('[data-os-content]')) io.observe(n);
+            n.querySelectorAll('[data-os-content]').forEach(function (el) { io.observe(el); });
+          });
+        });
+      }).observe(d.documentElement, { childList: true, subtree: true });
+    }
+  }
+
+  // Calls queued by the snippet's stub before this script loaded: identify first, so the
+  // first pageview carries the user id; events after it, so they follow the pageview.
+  var queued = (w.omnistat && w.omnistat.q) || [];
+  w.omnistat = api_;
+  queued.forEach(function (c) { if (c[0] == 'identify') api_.apply(null, c); });
+  page();
+  queued.forEach(function (c) { if (c[0] != 'identify') api_.apply(null, c); });
+})(window, document);
