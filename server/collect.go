@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -14,10 +15,28 @@ import (
 )
 
 func registerCollection(e *echo.Echo, h *handlers) {
-	e.POST("/api/event", h.event)
+	e.POST("/api/event", h.event, h.rateLimited)
 	e.OPTIONS("/api/event", h.eventPreflight)
-	e.GET("/p.gif", h.pixel)
+	e.GET("/p.gif", h.pixel, h.rateLimited)
 	e.POST("/api/v1/events", h.serverEvents)
+}
+
+// rateLimited answers 429 to a client over its per-IP rate. The pixel still gets its
+// GIF (a mail client must not show a broken image); the event is not recorded.
+func (h *handlers) rateLimited(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if h.limiter.allow(clientIP(c), time.Now()) {
+			return next(c)
+		}
+		h.cfg.Collector.Metrics().Reject("rate_limited")
+		if c.Path() == "/p.gif" {
+			c.Response().Header().Set("X-Omnistat", "not recorded: rate limited")
+			return c.Blob(http.StatusOK, "image/gif", gif)
+		}
+		cors(c)
+		c.Response().Header().Set("Retry-After", "1")
+		return newError(http.StatusTooManyRequests, "too many events from this address; slow down")
+	}
 }
 
 // readBody reads at most collector.MaxBodyBytes, answering 413 past that.

@@ -33,6 +33,10 @@ type Config struct {
 	Metrics func(w http.ResponseWriter)
 	// DashboardDir serves the dashboard from this folder instead of the embedded copy.
 	DashboardDir string
+	// RateLimit is events per second per client IP on the collection endpoints
+	// (0: no limit), with bursts of RateBurst.
+	RateLimit float64
+	RateBurst int
 }
 
 // New returns the HTTP handler with every route.
@@ -42,20 +46,22 @@ func New(cfg Config) *echo.Echo {
 	e.HTTPErrorHandler = errorHandler(cfg.Logger)
 	e.IPExtractor = ipExtractor(cfg.TrustProxy)
 	e.Use(recoverPanics(cfg.Logger))
-	h := &handlers{cfg: cfg}
+	h := &handlers{cfg: cfg, limiter: newIPLimiter(cfg.RateLimit, cfg.RateBurst)}
 
 	e.GET("/healthz", h.health)
 	e.GET("/metrics", h.metrics)
 
 	registerCollection(e, h) // shared/spec/API.md §2, collect.go
 	registerReporting(e, h)  // §3, report.go
+	registerLinks(e, h)      // /r/{slug} and /api/v1/links, links.go
 
 	registerAssets(e, cfg.DashboardDir)
 	return e
 }
 
 type handlers struct {
-	cfg Config
+	cfg     Config
+	limiter *ipLimiter
 }
 
 // apiError is an error with the status and the sentence a client gets.

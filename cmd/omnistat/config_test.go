@@ -1,0 +1,59 @@
+package main
+
+import (
+	"flag"
+	"io"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestFlagsHaveEnvironmentTwins(t *testing.T) {
+	t.Setenv("OMNISTAT_DATA_DIR", "/from/env")
+	t.Setenv("OMNISTAT_FLUSH_INTERVAL", "250ms")
+	t.Setenv("OMNISTAT_ADDR", ":9999")
+	var c config
+	var trust string
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	serveFlags(fs, &c, &trust)
+	if err := parseFlags(fs, []string{"--addr", ":7777"}, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if c.App.DataDir != "/from/env" || c.App.FlushInterval != 250*time.Millisecond {
+		t.Fatalf("environment not applied: data dir %q, flush %s", c.App.DataDir, c.App.FlushInterval)
+	}
+	if c.Addr != ":7777" {
+		t.Fatalf("addr = %q; the flag must win over OMNISTAT_ADDR", c.Addr)
+	}
+	t.Setenv("OMNISTAT_FLUSH_INTERVAL", "soon")
+	fs = flag.NewFlagSet("serve", flag.ContinueOnError)
+	serveFlags(fs, &c, &trust)
+	if err := parseFlags(fs, nil, io.Discard); err == nil || !strings.Contains(err.Error(), "OMNISTAT_FLUSH_INTERVAL") {
+		t.Fatalf("a bad environment value: err = %v; want one naming OMNISTAT_FLUSH_INTERVAL", err)
+	}
+}
+
+func TestParseCIDRs(t *testing.T) {
+	nets, err := parseCIDRs("10.0.0.0/8, 127.0.0.1,::1")
+	if err != nil || len(nets) != 3 || nets[1].String() != "127.0.0.1/32" || nets[2].String() != "::1/128" {
+		t.Fatalf("parseCIDRs = %v, %v", nets, err)
+	}
+	if _, err := parseCIDRs("10.0.0.0/99"); err == nil || !strings.Contains(err.Error(), "--trust-proxy") {
+		t.Fatalf("bad CIDR: err = %v", err)
+	}
+}
+
+// docker-compose.yml is checked with Debian's docker-compose, since no Docker engine runs
+// on our machines.
+func TestComposeFileIsValid(t *testing.T) {
+	bin, err := exec.LookPath("docker-compose")
+	if err != nil {
+		t.Fatal("docker-compose is needed to validate docker-compose.yml: apt-get install -y docker-compose")
+	}
+	cmd := exec.Command(bin, "-f", filepath.Join("..", "..", "docker-compose.yml"), "config", "-q")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("docker-compose config: %v\n%s", err, out)
+	}
+}
