@@ -30,9 +30,7 @@ func TestInsertRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cols := []store.Column{{"id", "UInt32"}, {"big", "UInt64"}, {"neg", "Int64"}, {"s", "String"}, {"lc", "LowCardinality(String)"},
-		{"fs", "FixedString(2)"}, {"ts", "DateTime64(3, 'UTC')"}, {"dt", "DateTime('UTC')"}, {"f", "Float64"}, {"b", "UInt8"},
-		{"m", "Map(LowCardinality(String), String)"}, {"arr", "Array(String)"}, {"d", "Decimal(18, 4)"}, {"n", "Nullable(String)"}}
+	cols := columns("id", "UInt32", "big", "UInt64", "neg", "Int64", "s", "String", "lc", "LowCardinality(String)", "fs", "FixedString(2)", "ts", "DateTime64(3, 'UTC')", "dt", "DateTime('UTC')", "f", "Float64", "b", "UInt8", "m", "Map(LowCardinality(String), String)", "arr", "Array(String)", "d", "Decimal(18, 4)", "n", "Nullable(String)")
 	base := time.Date(2026, 3, 29, 1, 30, 0, 123e6, time.UTC)
 	var rows [][]any
 	for i := 0; i < 5000; i++ {
@@ -75,6 +73,15 @@ func TestInsertRoundTrip(t *testing.T) {
 			t.Fatalf("row %d:\n got %#v\nwant %#v", i, r, want)
 		}
 	}
+}
+
+// columns pairs names and types: columns("a", "UInt8", "b", "String").
+func columns(nameType ...string) []store.Column {
+	var out []store.Column
+	for i := 0; i+1 < len(nameType); i += 2 {
+		out = append(out, store.Column{Name: nameType[i], Type: nameType[i+1]})
+	}
+	return out
 }
 
 func TestParamsAreNeverSQL(t *testing.T) {
