@@ -104,6 +104,10 @@ func cookielessID(salt []byte, siteID uint32, ip netip.Addr, ua string) uint64 {
 	return binary.LittleEndian.Uint64(h.Sum(nil))
 }
 
+// ConsentVisitorID is the visitor id stored for a first-party id the tracker sends in
+// consent mode (or a server sends as visitor_id).
+func ConsentVisitorID(siteID uint32, id string) uint64 { return firstPartyID("visitor", siteID, id) }
+
 // firstPartyID maps an id the site gives (the tracker's consent-mode id, a server's
 // visitor_id or user_id) to a visitor id, stable across days. kind keeps the id spaces
 // apart so a user_id can never collide with a consent id by construction.

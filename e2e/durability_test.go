@@ -120,13 +120,13 @@ func TestCrashLosesNoAcknowledgedEvent(t *testing.T) {
 	}
 }
 
-// While ClickHouse cannot take inserts, events keep getting 202; once it can again,
-// every one of them lands, once.
-func TestEngineOutageKeepsAccepting(t *testing.T) {
-	ctx := context.Background()
+// inProcess runs the whole server in the test process (embedded engine, spool,
+// collector, HTTP on a loopback port), so a test can reach into its store.
+func inProcess(t *testing.T) (*app.App, string, *bytes.Buffer) {
+	t.Helper()
 	var logs bytes.Buffer
-	a, err := app.New(ctx, app.Config{DataDir: t.TempDir(), FlushInterval: 100 * time.Millisecond},
-		slog.New(slog.NewTextHandler(&logs, nil)))
+	a, err := app.New(context.Background(), app.Config{DataDir: t.TempDir(), FlushInterval: 100 * time.Millisecond},
+		slog.New(slog.NewTextHandler(&lockedBuffer{b: &logs}, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,11 +136,29 @@ func TestEngineOutageKeepsAccepting(t *testing.T) {
 	}
 	hs := &http.Server{Handler: a.Handler}
 	go hs.Serve(ln)
-	defer func() {
+	t.Cleanup(func() {
 		hs.Close()
-		a.Close(ctx)
-	}()
-	base := "http://" + ln.Addr().String()
+		a.Close(context.Background())
+	})
+	return a, "http://" + ln.Addr().String(), &logs
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  *bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+// While ClickHouse cannot take inserts, events keep getting 202; once it can again,
+// every one of them lands, once.
+func TestEngineOutageKeepsAccepting(t *testing.T) {
+	ctx := context.Background()
+	a, base, logs := inProcess(t)
 	if _, err := a.Catalog.AddSite(ctx, "shop.test", ""); err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,318 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/omnistat/omnistat/app"
+	"github.com/omnistat/omnistat/collector"
+	"github.com/omnistat/omnistat/internal/browser"
+	"github.com/omnistat/omnistat/store"
+)
+
+// storedEvent is what the tests read back from ClickHouse.
+type storedEvent struct {
+	Name, Path, Title, Props, Content, Currency string
+	EngagedMS, Scroll, Screen                    int64
+	Revenue                                      float64
+	Visitor                                      uint64
+}
+
+// events returns the site's stored events, oldest first.
+func events(t *testing.T, st store.Store, siteID uint32) []storedEvent {
+	t.Helper()
+	res, err := st.Query(context.Background(), `SELECT name, path, title, toJSONString(props), concat(content_name, '|', content_piece, '|', content_target),
+		currency, engaged_ms, scroll, screen, toFloat64(revenue), toString(visitor_id)
+		FROM events WHERE site_id = {s:UInt32} ORDER BY ts, name`, store.Params{"s": fmt.Sprint(siteID)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []storedEvent
+	for _, r := range res.Rows {
+		e := storedEvent{Name: r[0].(string), Path: r[1].(string), Title: r[2].(string), Props: r[3].(string), Content: r[4].(string),
+			Currency: r[5].(string), EngagedMS: toInt(r[6]), Scroll: toInt(r[7]), Screen: toInt(r[8])}
+		switch v := r[9].(type) {
+		case float64:
+			e.Revenue = v
+		case int64:
+			e.Revenue = float64(v)
+		}
+		fmt.Sscan(r[10].(string), &e.Visitor)
+		out = append(out, e)
+	}
+	return out
+}
+
+func toInt(v any) int64 {
+	switch x := v.(type) {
+	case int64:
+		return x
+	case uint64:
+		return int64(x)
+	case float64:
+		return int64(x)
+	}
+	return 0
+}
+
+func names(es []storedEvent) string {
+	var n []string
+	for _, e := range es {
+		n = append(n, e.Name+" "+e.Path)
+	}
+	return strings.Join(n, ", ")
+}
+
+// waitEvents polls the store until cond holds for the site's events.
+func waitEvents(t *testing.T, a *app.App, siteID uint32, what string, cond func([]storedEvent) bool) []storedEvent {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		es := events(t, a.Store, siteID)
+		if cond(es) {
+			return es
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s; stored: %s", what, names(es))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func count(es []storedEvent, name string) int {
+	n := 0
+	for _, e := range es {
+		if e.Name == name {
+			n++
+		}
+	}
+	return n
+}
+
+// site serves the site owner's pages: /{page} renders the named page body with the
+// snippet, whose data-* attributes come from the query string ("attrs").
+func site(t *testing.T, omnistat string) string {
+	pages := map[string]string{
+		"home": `<h1>Home</h1><a id="spa" href="/spa">SPA</a>`,
+		"spa": `<h1>App</h1>
+<button id="go-a" onclick="history.pushState({}, '', '/spa/a')">A</button>
+<button id="go-b" onclick="history.pushState({}, '', '/spa/b')">B</button>
+<button id="same" onclick="history.replaceState({}, '', '/spa/b')">same</button>`,
+		"links": `<h1>Links</h1><a id="out" href="{other}/landing">Partner</a> <a id="dl" href="/files/report.pdf">Report</a>`,
+		"content": `<h1>Long read</h1><div style="height:2500px">intro</div>
+<div id="hero" data-os-content="hero" data-os-piece="banner" data-os-target="/pricing" style="height:300px;background:#eee">
+<a id="hero-link" href="#" onclick="return false">See pricing</a></div><div style="height:1500px">outro</div>`,
+		"read": `<h1>Article</h1><p>Text</p><a id="next" href="/home">Next</a>`,
+		"custom": `<h1>Custom</h1>`,
+		"form": `<h1>Form</h1><form id="f" name="newsletter" action="/thanks" onsubmit="return false"><input name="e"><button id="send">Send</button></form>`,
+	}
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<!doctype html><title>Elsewhere</title><h1>Elsewhere</h1>`)
+	}))
+	t.Cleanup(other.Close)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := strings.Trim(r.URL.Path, "/")
+		if strings.HasPrefix(name, "spa") {
+			name = "spa"
+		}
+		if strings.HasPrefix(name, "files/") {
+			w.Header().Set("Content-Type", "application/pdf")
+			fmt.Fprint(w, "%PDF-1.4")
+			return
+		}
+		body, ok := pages[name]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		body = strings.ReplaceAll(body, "{other}", strings.Replace(other.URL, "127.0.0.1", "other.test", 1))
+		stub := ""
+		if name == "custom" {
+			stub = `<script>window.omnistat=window.omnistat||function(){(omnistat.q=omnistat.q||[]).push(arguments)};
+omnistat('event', 'signup', {props: {plan: 'pro'}, revenue: {amount: '9.99', currency: 'EUR'}});
+omnistat('identify', 'user-42');</script>`
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!doctype html><html><head><title>%s page</title>%s
+<script defer data-site="%s" %s src="%s/js/omnistat.js"></script></head><body>%s</body></html>`,
+			name, stub, strings.Split(r.Host, ":")[0], r.URL.Query().Get("attrs"), omnistat, body)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// The tracker in a real browser: every behaviour ends as rows in ClickHouse.
+func TestTrackerInRealBrowser(t *testing.T) {
+	a, base, _ := inProcess(t)
+	ctx := context.Background()
+	omnistat := strings.Replace(base, "127.0.0.1", "stats.test", 1)
+	pages := site(t, omnistat)
+	port := pages[strings.LastIndex(pages, ":")+1:]
+	newSite := func(t *testing.T, domain string) (uint32, string) {
+		s, err := a.Catalog.AddSite(ctx, domain, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.ID, "http://" + domain + ":" + port
+	}
+	b := browser.New(t)
+
+	t.Run("load counts one pageview with title and screen", func(t *testing.T) {
+		id, origin := newSite(t, "load.test")
+		browser.Do(t, b, 20*time.Second, chromedp.Navigate(origin+"/home"), chromedp.WaitVisible(chromedp.CSS("h1")))
+		es := waitEvents(t, a, id, "a pageview", func(es []storedEvent) bool { return count(es, "pageview") == 1 })
+		if e := es[0]; e.Path != "/home" || e.Title != "home page" || e.Screen != 1280 {
+			t.Fatalf("pageview %+v", e)
+		}
+	})
+
+	t.Run("single-page navigation counts pages and sends engagement first", func(t *testing.T) {
+		id, origin := newSite(t, "spa.test")
+		browser.Do(t, b, 20*time.Second, chromedp.Navigate(origin+"/spa"), chromedp.WaitVisible(chromedp.CSS("h1")),
+			chromedp.Sleep(300*time.Millisecond),
+			chromedp.Click(chromedp.ID("go-a")), chromedp.Sleep(200*time.Millisecond),
+			chromedp.Click(chromedp.ID("go-b")), chromedp.Click(chromedp.ID("same")))
+		es := waitEvents(t, a, id, "three pageviews", func(es []storedEvent) bool { return count(es, "pageview") == 3 })
+		var pv []string
+		for _, e := range es {
+			if e.Name == "pageview" {
+				pv = append(pv, e.Path)
+			}
+		}
+		if strings.Join(pv, " ") != "/spa /spa/a /spa/b" {
+			t.Fatalf("pageviews %v; want /spa /spa/a /spa/b (replaceState to the same path is not a page)", pv)
+		}
+		if count(es, "engagement") < 2 {
+			t.Fatalf("engagement events before the SPA navigations missing: %s", names(es))
+		}
+	})
+
+	t.Run("outbound click that navigates away and a download are recorded", func(t *testing.T) {
+		id, origin := newSite(t, "links.test")
+		browser.Do(t, b, 20*time.Second, chromedp.Navigate(origin+"/links"), chromedp.WaitVisible(chromedp.CSS("h1")),
+			chromedp.Click(chromedp.ID("dl")), chromedp.Sleep(300*time.Millisecond),
+			chromedp.Navigate(origin+"/links"), chromedp.WaitVisible(chromedp.CSS("#out")),
+			chromedp.Click(chromedp.ID("out")), chromedp.WaitVisible(chromedp.CSS("h1")))
+		if loc := browser.Get(t, b, 5*time.Second, chromedp.Location()); !strings.Contains(loc, "other.test") {
+			t.Fatalf("the outbound click did not navigate: at %s", loc)
+		}
+		es := waitEvents(t, a, id, "outbound and download", func(es []storedEvent) bool {
+			return count(es, "outbound") == 1 && count(es, "download") == 1
+		})
+		for _, e := range es {
+			if e.Name == "download" && !strings.Contains(e.Props, "report.pdf") {
+				t.Fatalf("download props %s", e.Props)
+			}
+			if e.Name == "outbound" && !strings.Contains(e.Props, "other.test") {
+				t.Fatalf("outbound props %s", e.Props)
+			}
+		}
+	})
+
+	t.Run("content block seen for a second counts one impression, then a click", func(t *testing.T) {
+		id, origin := newSite(t, "content.test")
+		browser.Do(t, b, 20*time.Second, chromedp.Navigate(origin+"/content"), chromedp.WaitVisible(chromedp.CSS("h1")),
+			chromedp.Sleep(1200*time.Millisecond)) // below the fold: no impression yet
+		if es := events(t, a.Store, id); count(es, "impression") != 0 {
+			t.Fatalf("impression before the block was visible: %s", names(es))
+		}
+		browser.Do(t, b, 20*time.Second, chromedp.ScrollIntoView(chromedp.ID("hero")), chromedp.Sleep(1500*time.Millisecond),
+			chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0)`), chromedp.Sleep(300*time.Millisecond),
+			chromedp.ScrollIntoView(chromedp.ID("hero")), chromedp.Sleep(1300*time.Millisecond),
+			chromedp.Click(chromedp.ID("hero-link")))
+		es := waitEvents(t, a, id, "impression and click", func(es []storedEvent) bool { return count(es, "click") == 1 })
+		if n := count(es, "impression"); n != 1 {
+			t.Fatalf("%d impressions; want exactly 1 per pageview: %s", n, names(es))
+		}
+		for _, e := range es {
+			if (e.Name == "impression" || e.Name == "click") && e.Content != "hero|banner|/pricing" {
+				t.Fatalf("%s content %q; want hero|banner|/pricing", e.Name, e.Content)
+			}
+		}
+	})
+
+	t.Run("a hidden tab pauses engaged time", func(t *testing.T) {
+		id, origin := newSite(t, "read.test")
+		setVisibility := func(state string) chromedp.Action[chromedp.Void] {
+			return chromedp.Evaluate[chromedp.Void](`Object.defineProperty(document, 'visibilityState', {value: '` + state +
+				`', configurable: true}); document.dispatchEvent(new Event('visibilitychange'))`)
+		}
+		browser.Do(t, b, 30*time.Second, chromedp.Navigate(origin+"/read"), chromedp.WaitVisible(chromedp.CSS("h1")),
+			chromedp.Sleep(1500*time.Millisecond), setVisibility("hidden"),
+			chromedp.Sleep(3*time.Second), setVisibility("visible"),
+			chromedp.Sleep(time.Second), chromedp.Click(chromedp.ID("next")), chromedp.WaitVisible(chromedp.CSS("h1")))
+		es := waitEvents(t, a, id, "engagement after leaving", func(es []storedEvent) bool { return count(es, "pageview") == 2 && count(es, "engagement") >= 2 })
+		var total int64
+		for _, e := range es {
+			if e.Name == "engagement" && e.Path == "/read" {
+				total += e.EngagedMS
+			}
+		}
+		if total < 2000 || total > 3800 {
+			t.Fatalf("engaged %d ms on a page visible 2.5 s and hidden 3 s; want about 2500: %s", total, names(es))
+		}
+	})
+
+	t.Run("custom event queued before load, with revenue and user id", func(t *testing.T) {
+		id, origin := newSite(t, "custom.test")
+		browser.Do(t, b, 20*time.Second, chromedp.Navigate(origin+"/custom"), chromedp.WaitVisible(chromedp.CSS("h1")))
+		es := waitEvents(t, a, id, "the queued event", func(es []storedEvent) bool { return count(es, "signup") == 1 })
+		for _, e := range es {
+			if e.Name == "signup" && (e.Props != `{"plan":"pro"}` || e.Revenue != 9.99 || e.Currency != "EUR") {
+				t.Fatalf("signup %+v", e)
+			}
+		}
+		res, err := a.Store.Query(ctx, "SELECT count() FROM events WHERE site_id = {s:UInt32} AND user_id = 'user-42'", store.Params{"s": fmt.Sprint(id)})
+		if err != nil || res.Rows[0][0] != int64(2) {
+			t.Fatalf("events with the identified user id: %v %v; want the pageview and the event", res.Rows, err)
+		}
+	})
+
+	t.Run("consent mode sends a first-party id that stays", func(t *testing.T) {
+		id, origin := newSite(t, "consent.test")
+		browser.Do(t, b, 20*time.Second, chromedp.Navigate(origin+"/home?attrs=data-consent%3Dtrue"), chromedp.WaitVisible(chromedp.CSS("h1")),
+			chromedp.Navigate(origin+"/read?attrs=data-consent%3Dtrue"), chromedp.WaitVisible(chromedp.CSS("h1")))
+		cid := browser.Get(t, b, 5*time.Second, chromedp.Evaluate[string](`localStorage.omnistat_id`))
+		es := waitEvents(t, a, id, "two pageviews", func(es []storedEvent) bool { return count(es, "pageview") == 2 })
+		want := collector.ConsentVisitorID(id, cid)
+		for _, e := range es {
+			if e.Visitor != want {
+				t.Fatalf("visitor %d; want the consent id's %d", e.Visitor, want)
+			}
+		}
+		if cookies := browser.Get(t, b, 5*time.Second, chromedp.Evaluate[string](`document.cookie`)); cookies != "" {
+			t.Fatalf("the tracker set cookies: %q", cookies)
+		}
+	})
+
+	t.Run("forms opt-in sends form_submit", func(t *testing.T) {
+		id, origin := newSite(t, "form.test")
+		browser.Do(t, b, 20*time.Second, chromedp.Navigate(origin+"/form?attrs=data-forms%3Dtrue"), chromedp.WaitVisible(chromedp.CSS("h1")),
+			chromedp.Click(chromedp.ID("send")))
+		es := waitEvents(t, a, id, "form_submit", func(es []storedEvent) bool { return count(es, "form_submit") == 1 })
+		for _, e := range es {
+			if e.Name == "form_submit" && e.Props != `{"form":"f"}` {
+				t.Fatalf("form_submit props %s", e.Props)
+			}
+		}
+	})
+
+	// Opt-out runs last: the flag stays in the browser's localStorage for that origin.
+	t.Run("opted-out visitor sends nothing", func(t *testing.T) {
+		id, origin := newSite(t, "optout.test")
+		browser.Do(t, b, 20*time.Second, chromedp.Navigate(origin+"/home"), chromedp.WaitVisible(chromedp.CSS("h1")))
+		waitEvents(t, a, id, "the first pageview", func(es []storedEvent) bool { return count(es, "pageview") == 1 })
+		browser.Do(t, b, 20*time.Second, chromedp.Evaluate[chromedp.Void](`localStorage.omnistat_ignore = 'true'`),
+			chromedp.Navigate(origin+"/read"), chromedp.WaitVisible(chromedp.CSS("h1")), chromedp.Sleep(1500*time.Millisecond))
+		if es := events(t, a.Store, id); count(es, "pageview") != 1 {
+			t.Fatalf("events after opting out: %s", names(es))
+		}
+	})
+}
