@@ -1,0 +1,288 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/omnistat/omnistat/app"
+	"github.com/omnistat/omnistat/catalog"
+	"github.com/omnistat/omnistat/store"
+)
+
+const chromeUA = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36"
+
+type fixture struct {
+	t    *testing.T
+	a    *app.App
+	srv  *httptest.Server
+	site catalog.Site
+	key  string
+}
+
+func newFixture(t *testing.T, cfg app.Config) *fixture {
+	t.Helper()
+	cfg.DataDir = t.TempDir()
+	if cfg.FlushInterval == 0 {
+		cfg.FlushInterval = 50 * time.Millisecond
+	}
+	a, err := app.New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(a.Handler)
+	t.Cleanup(func() {
+		srv.Close()
+		a.Close(context.Background())
+	})
+	site, err := a.Catalog.AddSite(context.Background(), "shop.example", "Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _, err := a.Catalog.CreateKey(context.Background(), "test", []uint32{site.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{t: t, a: a, srv: srv, site: site, key: key}
+}
+
+func (f *fixture) do(method, path, body string, hdr map[string]string) (int, http.Header, string) {
+	f.t.Helper()
+	req, _ := http.NewRequest(method, f.srv.URL+path, strings.NewReader(body))
+	req.Header.Set("User-Agent", chromeUA)
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Do(req)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, string(b)
+}
+
+// stored waits until the spool is empty, then runs a query.
+func (f *fixture) stored(query string) [][]any {
+	f.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for f.a.Spool.Stats().Records > 0 && time.Now().Before(deadline) {
+		f.a.Spool.Flush()
+		time.Sleep(20 * time.Millisecond)
+	}
+	res, err := f.a.Store.Query(context.Background(), query, store.Params{"site": fmt.Sprint(f.site.ID)})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return res.Rows
+}
+
+func TestEventEndpoint(t *testing.T) {
+	f := newFixture(t, app.Config{})
+	ok := `{"site":"shop.example","name":"pageview","url":"https://shop.example/pricing/?utm_source=newsletter&utm_medium=email&utm_campaign=spring","referrer":"https://mail.example/","title":"Pricing","screen":1440}`
+	cases := []struct {
+		name, body string
+		hdr        map[string]string
+		status     int
+		errPart    string
+	}{
+		{"pageview as text/plain", ok, map[string]string{"Content-Type": "text/plain"}, 202, ""},
+		{"from a subdomain's page with its origin", strings.Replace(ok, "https://shop.example/", "https://blog.shop.example/", 1), map[string]string{"Origin": "https://blog.shop.example"}, 202, ""},
+		{"unknown site", strings.Replace(ok, `"site":"shop.example"`, `"site":"nope.example"`, 1), nil, 403, "site is not registered"},
+		{"url of another site", strings.Replace(ok, "https://shop.example/", "https://evil.example/", 1), nil, 403, "evil.example"},
+		{"origin of another site", ok, map[string]string{"Origin": "https://evil.example"}, 403, "origin https://evil.example"},
+		{"bad field", `{"site":"shop.example","name":"pageview","url":"https://shop.example/","scroll":300}`, nil, 400, "scroll: must be between 0 and 100"},
+		{"unknown field", `{"site":"shop.example","name":"pageview","url":"https://shop.example/","colour":1}`, nil, 400, "colour: is not a known field"},
+		{"ts from a browser", `{"site":"shop.example","name":"pageview","url":"https://shop.example/","ts":"2020-01-01T00:00:00Z"}`, nil, 400, "ts: and channel are only accepted from servers"},
+		{"too large", `{"site":"shop.example","name":"x","url":"https://shop.example/","title":"` + strings.Repeat("a", 17<<10) + `"}`, nil, 413, "larger than 16384 bytes"},
+		{"bot", ok, map[string]string{"User-Agent": "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"}, 202, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			status, hdr, body := f.do(http.MethodPost, "/api/event", tc.body, tc.hdr)
+			if status != tc.status {
+				t.Fatalf("status %d (%s); want %d", status, body, tc.status)
+			}
+			if hdr.Get("Access-Control-Allow-Origin") != "*" {
+				t.Fatal("no CORS header")
+			}
+			if tc.errPart != "" {
+				var e map[string]string
+				if json.Unmarshal([]byte(body), &e) != nil || !strings.Contains(e["error"], tc.errPart) {
+					t.Fatalf("body %s; want an error containing %q", body, tc.errPart)
+				}
+			}
+		})
+	}
+	rows := f.stored(`SELECT path, hostname, channel, source, medium, campaign, title, screen, device, browser, os, referrer_domain
+		FROM events WHERE site_id = {site:UInt32} ORDER BY hostname`)
+	if len(rows) != 2 {
+		t.Fatalf("%d events stored; want the 2 accepted ones (bots dropped): %v", len(rows), rows)
+	}
+	if got := fmt.Sprint(rows[1]); got != "[/pricing shop.example Email newsletter email spring Pricing 1440 Desktop Chrome Windows mail.example]" {
+		t.Fatalf("stored %s", got)
+	}
+	if f.a.Collector.Metrics().DroppedTotal("bot_keyword") != 1 {
+		t.Fatal("the bot was not counted in the metrics")
+	}
+	status, _, _ := f.do(http.MethodOptions, "/api/event", "", map[string]string{"Origin": "https://shop.example", "Access-Control-Request-Method": "POST"})
+	if status != 204 {
+		t.Fatalf("preflight: %d", status)
+	}
+}
+
+func TestRateLimit(t *testing.T) {
+	f := newFixture(t, app.Config{RateLimit: 1, RateBurst: 3})
+	body := `{"site":"shop.example","name":"pageview","url":"https://shop.example/"}`
+	var codes []int
+	for i := 0; i < 5; i++ {
+		s, _, _ := f.do(http.MethodPost, "/api/event", body, nil)
+		codes = append(codes, s)
+	}
+	if fmt.Sprint(codes) != "[202 202 202 429 429]" {
+		t.Fatalf("statuses %v; want three accepted, then 429", codes)
+	}
+	s, hdr, _ := f.do(http.MethodGet, "/p.gif?site=shop.example&url=https://shop.example/", "", nil)
+	if s != 200 || hdr.Get("Content-Type") != "image/gif" || !strings.Contains(hdr.Get("X-Omnistat"), "rate limited") {
+		t.Fatalf("rate-limited pixel: %d %v", s, hdr)
+	}
+}
+
+func TestPixel(t *testing.T) {
+	f := newFixture(t, app.Config{})
+	for _, tc := range []struct{ query, outcome string }{
+		{"site=shop.example&url=https://shop.example/newsletter&name=email_open&utm_source=mail&utm_medium=email&utm_campaign=may", "ok"},
+		{"site=shop.example", "ok"}, // page from the Referer header
+		{"site=nope.example&url=https://nope.example/", "not recorded: site is not registered"},
+		{"", "not recorded: site: is required"},
+	} {
+		s, hdr, body := f.do(http.MethodGet, "/p.gif?"+tc.query, "", map[string]string{"Referer": "https://shop.example/no-js"})
+		if s != 200 || hdr.Get("Content-Type") != "image/gif" || !strings.HasPrefix(body, "GIF89a") || len(body) != 43 {
+			t.Fatalf("%q: %d %s %d bytes; want the 43-byte GIF always", tc.query, s, hdr.Get("Content-Type"), len(body))
+		}
+		if !strings.HasPrefix(hdr.Get("X-Omnistat"), tc.outcome) {
+			t.Fatalf("%q: X-Omnistat %q; want %q", tc.query, hdr.Get("X-Omnistat"), tc.outcome)
+		}
+	}
+	rows := f.stored("SELECT name, path, channel, campaign FROM events WHERE site_id = {site:UInt32} ORDER BY name")
+	if fmt.Sprint(rows) != "[[email_open /newsletter Email may] [pageview /no-js Direct ]]" {
+		t.Fatalf("stored %v", rows)
+	}
+}
+
+func TestTrackedLinks(t *testing.T) {
+	f := newFixture(t, app.Config{})
+	auth := map[string]string{"Authorization": "Bearer " + f.key}
+	s, _, body := f.do(http.MethodPost, "/api/v1/links", `{"site":"shop.example","slug":"qr-poster","target":"https://shop.example/spring?x=1","campaign":"spring","channel":"Offline"}`, auth)
+	if s != 201 {
+		t.Fatalf("create link: %d %s", s, body)
+	}
+	if s, _, body := f.do(http.MethodPost, "/api/v1/links", `{"site":"shop.example","slug":"bad","target":"javascript:alert(1)"}`, auth); s != 400 || !strings.Contains(body, "target") {
+		t.Fatalf("bad target: %d %s", s, body)
+	}
+	if s, _, _ := f.do(http.MethodPost, "/api/v1/links", `{"site":"shop.example","slug":"x","target":"https://shop.example/"}`, nil); s != 401 {
+		t.Fatalf("without a key: %d; want 401", s)
+	}
+	s, hdr, _ := f.do(http.MethodGet, "/r/qr-poster", "", nil)
+	if s != 302 || hdr.Get("Location") != "https://shop.example/spring?x=1" {
+		t.Fatalf("redirect: %d to %q", s, hdr.Get("Location"))
+	}
+	if s, _, _ := f.do(http.MethodGet, "/r/nope", "", nil); s != 404 {
+		t.Fatalf("unknown slug: %d; want 404", s)
+	}
+	if s, _, _ := f.do(http.MethodGet, "/r/qr-poster?to=https://evil.example/", "", nil); s != 302 {
+		t.Fatal("?to= changed the redirect")
+	}
+	s, _, body = f.do(http.MethodGet, "/api/v1/links?site=shop.example", "", auth)
+	if s != 200 || !strings.Contains(body, `"slug":"qr-poster"`) {
+		t.Fatalf("list: %d %s", s, body)
+	}
+	rows := f.stored("SELECT name, path, channel, campaign, content_name FROM events WHERE site_id = {site:UInt32}")
+	if fmt.Sprint(rows) != "[[click /spring Offline spring link:qr-poster] [click /spring Offline spring link:qr-poster]]" {
+		t.Fatalf("stored %v; want two clicks with the link's campaign and channel", rows)
+	}
+}
+
+func TestServerSideEvents(t *testing.T) {
+	f := newFixture(t, app.Config{})
+	auth := map[string]string{"Authorization": "Bearer " + f.key}
+	past := time.Now().UTC().Add(-48 * time.Hour).Truncate(time.Second)
+	ts := func(d time.Duration) string { return past.Add(d).Format(time.RFC3339) }
+	batch := fmt.Sprintf(`{"events":[
+		{"site":"shop.example","name":"call","user_id":"crm-1","channel":"Call center","ts":%q},
+		{"site":"shop.example","name":"purchase","user_id":"crm-1","channel":"Store","ts":%q,"revenue":{"amount":"120.50","currency":"EUR"}},
+		{"site":"shop.example","name":"purchase","user_id":"crm-1","channel":"Store","ts":%q},
+		{"site":"shop.example","name":"signup","visitor_id":"v-9","url":"https://shop.example/app"}]}`,
+		ts(0), ts(10*time.Minute), ts(3*time.Hour))
+	s, _, body := f.do(http.MethodPost, "/api/v1/events", batch, auth)
+	if s != 202 || body != `{"accepted":4}`+"\n" {
+		t.Fatalf("batch: %d %s", s, body)
+	}
+	rows := f.stored(`SELECT name, channel, medium, toString(revenue), currency, toString(ts) FROM events WHERE site_id = {site:UInt32} AND user_id = 'crm-1' ORDER BY ts`)
+	if len(rows) != 3 || rows[0][1] != "Call center" || rows[1][3] != "120.5" || rows[1][4] != "EUR" {
+		t.Fatalf("stored %v", rows)
+	}
+	// Backdated sessions: the call and the purchase 10 minutes later are one visit; the
+	// purchase 3 hours later is another.
+	sess := f.stored(`SELECT uniqExact(session_id) FROM events WHERE site_id = {site:UInt32} AND user_id = 'crm-1'`)
+	if sess[0][0] != int64(2) {
+		t.Fatalf("%v sessions for the backdated events; want 2", sess[0][0])
+	}
+	// An event joining a stored session later, in another batch, gets that session.
+	s, _, _ = f.do(http.MethodPost, "/api/v1/events", fmt.Sprintf(`{"events":[{"site":"shop.example","name":"refund","user_id":"crm-1","channel":"Store","ts":%q}]}`, ts(20*time.Minute)), auth)
+	if s != 202 {
+		t.Fatal("second batch refused")
+	}
+	joined := f.stored(`SELECT uniqExact(session_id) FROM events WHERE site_id = {site:UInt32} AND name IN ('call', 'refund')`)
+	if joined[0][0] != int64(1) {
+		t.Fatalf("the refund 20 minutes after the call did not join its session: %v sessions", joined[0][0])
+	}
+
+	// All or nothing: one bad event rejects the batch, naming it by index.
+	bad := `{"events":[{"site":"shop.example","name":"ok","user_id":"u"},{"site":"shop.example","name":"late","user_id":"u","ts":"2999-01-01T00:00:00Z"},{"site":"shop.example","name":"anon"}]}`
+	s, _, body = f.do(http.MethodPost, "/api/v1/events", bad, auth)
+	if s != 400 || !strings.Contains(body, `"index":1`) || !strings.Contains(body, "ts: is more than 5 minutes in the future") ||
+		!strings.Contains(body, `"index":2`) || !strings.Contains(body, "visitor_id: or user_id is required") {
+		t.Fatalf("bad batch: %d %s", s, body)
+	}
+	if n := f.stored(`SELECT count() FROM events WHERE site_id = {site:UInt32} AND name = 'ok'`); n[0][0] != int64(0) {
+		t.Fatal("an event of a rejected batch was stored")
+	}
+	if s, _, _ := f.do(http.MethodPost, "/api/v1/events", `{"events":[]}`, nil); s != 401 {
+		t.Fatalf("no key: %d; want 401", s)
+	}
+	if _, err := f.a.Catalog.AddSite(context.Background(), "other.example", ""); err != nil {
+		t.Fatal(err)
+	}
+	s, _, body = f.do(http.MethodPost, "/api/v1/events", `{"events":[{"site":"other.example","name":"x","user_id":"u"}]}`, auth)
+	if s != 400 || !strings.Contains(body, "no access to other.example") {
+		t.Fatalf("another site's event: %d %s", s, body)
+	}
+}
+
+func TestMetricsAndHealth(t *testing.T) {
+	f := newFixture(t, app.Config{})
+	f.do(http.MethodPost, "/api/event", `{"site":"shop.example","name":"pageview","url":"https://shop.example/"}`, nil)
+	f.do(http.MethodPost, "/api/event", `{"site":"shop.example"}`, nil)
+	f.stored("SELECT 1")
+	s, _, body := f.do(http.MethodGet, "/metrics", "", nil)
+	for _, want := range []string{"omnistat_events_accepted_total 1", `omnistat_events_rejected_total{reason="invalid"} 1`,
+		"omnistat_spool_bytes 0", "omnistat_flush_events_total 1", "omnistat_flush_last_batch_events 1"} {
+		if s != 200 || !strings.Contains(body, want) {
+			t.Fatalf("/metrics lacks %q:\n%s", want, body)
+		}
+	}
+	s, _, body = f.do(http.MethodGet, "/healthz", "", nil)
+	if s != 200 || strings.TrimSpace(body) != `{"status":"ok"}` {
+		t.Fatalf("healthz: %d %s", s, body)
+	}
+}
+
