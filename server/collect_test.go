@@ -20,14 +20,14 @@ import (
 const chromeUA = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36"
 
 type fixture struct {
-	t    *testing.T
+	t    testing.TB
 	a    *app.App
 	srv  *httptest.Server
 	site catalog.Site
 	key  string
 }
 
-func newFixture(t *testing.T, cfg app.Config) *fixture {
+func newFixture(t testing.TB, cfg app.Config) *fixture {
 	t.Helper()
 	cfg.DataDir = t.TempDir()
 	if cfg.FlushInterval == 0 {

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 )
 
@@ -30,6 +31,11 @@ given on the command line wins. Run "omnistat serve -h" for the flags.
 var version = "dev"
 
 func main() {
+	if os.Getenv("GOGC") == "" {
+		// The collector allocates short-lived garbage per event and the machine has
+		// memory to spare: collecting less often buys ingest throughput. GOGC wins.
+		debug.SetGCPercent(400)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {

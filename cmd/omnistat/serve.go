@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/omnistat/omnistat/app"
@@ -82,6 +83,15 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			return err
 		}
 		defer closeAdmin()
+	}
+	if c.DebugAddr != "" {
+		// Profiles on their own listener, never on the public address.
+		mux := http.NewServeMux()
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		go func() { log.Warn("debug listener stopped", "err", http.ListenAndServe(c.DebugAddr, mux)) }()
 	}
 	served := make(chan error, 1)
 	go func() { served <- httpSrv.Serve(ln) }()
