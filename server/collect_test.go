@@ -285,4 +285,3 @@ func TestMetricsAndHealth(t *testing.T) {
 		t.Fatalf("healthz: %d %s", s, body)
 	}
 }
-
