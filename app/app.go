@@ -151,7 +151,12 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	sweepCtx, a.stopSweep = context.WithCancel(context.WithoutCancel(ctx))
 	go sweepSessions(sweepCtx, a.Collector.Sessions())
 
-	a.Handler = server.New(server.Config{Store: st, Catalog: a.Catalog, Collector: a.Collector, Query: query.New(st, a.Catalog),
+	secret, err := a.Catalog.Secret(ctx, "session")
+	if err != nil {
+		a.Close(ctx)
+		return nil, err
+	}
+	a.Handler = server.New(server.Config{SessionSecret: secret, Store: st, Catalog: a.Catalog, Collector: a.Collector, Query: query.New(st, a.Catalog),
 		Logger: log, TrustProxy: cfg.TrustProxy, DashboardDir: cfg.DashboardDir, Metrics: spoolMetrics(a.Spool),
 		RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst})
 	return a, nil

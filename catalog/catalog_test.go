@@ -139,3 +139,28 @@ func TestLinks(t *testing.T) {
 		t.Fatalf("deleted link still found: %v", err)
 	}
 }
+
+func TestKeyRevokeAndSecret(t *testing.T) {
+	c := newCatalog(t)
+	ctx := context.Background()
+	s, _ := c.AddSite(ctx, "shop.example", "")
+	full, k, _ := c.CreateKey(ctx, "ci", []uint32{s.ID})
+	keys, err := c.Keys(ctx, s.ID)
+	if err != nil || len(keys) != 1 || keys[0].ID != k.ID {
+		t.Fatalf("Keys = %v, %v", keys, err)
+	}
+	if err := c.RevokeKey(ctx, k.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := catalog.New(catalog.StoreOf(t, c)).VerifyKey(ctx, full); err != catalog.ErrBadKey {
+		t.Fatalf("revoked key verified: %v", err)
+	}
+	a, err := c.Secret(ctx, "session")
+	if err != nil || len(a) != 32 {
+		t.Fatalf("Secret = %x, %v", a, err)
+	}
+	b, _ := catalog.New(catalog.StoreOf(t, c)).Secret(ctx, "session")
+	if string(a) != string(b) {
+		t.Fatal("the secret changed between reads")
+	}
+}

@@ -127,3 +127,48 @@ func (c *Catalog) listKeys(ctx context.Context) (map[string]apiKey, error) {
 	}
 	return out, nil
 }
+
+// Keys lists the keys that may use the site (without their secrets).
+func (c *Catalog) Keys(ctx context.Context, siteID uint32) ([]APIKey, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.reload(ctx); err != nil {
+		return nil, err
+	}
+	out := []APIKey{}
+	for _, k := range c.keys {
+		if k.CanRead(siteID) {
+			out = append(out, k.APIKey)
+		}
+	}
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && out[j].ID < out[j-1].ID; j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out, nil
+}
+
+// RevokeKey deletes a key; requests with it are refused from then on.
+func (c *Catalog) RevokeKey(ctx context.Context, id string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.ensureLoaded(ctx, true); err != nil {
+		return err
+	}
+	k, ok := c.keys[id]
+	if !ok {
+		return ErrNotFound
+	}
+	ids := make([]string, len(k.SiteIDs))
+	for i, s := range k.SiteIDs {
+		ids[i] = strconv.Itoa(int(s))
+	}
+	err := c.st.Exec(ctx, "INSERT INTO api_keys (id, secret_sha256, name, site_ids, created_at, deleted, version) VALUES ({id:String}, '', {n:String}, {s:Array(UInt32)}, {t:DateTime('UTC')}, 1, {v:UInt64})",
+		store.Params{"id": id, "n": k.Name, "s": "[" + strings.Join(ids, ",") + "]", "t": c.nowText(), "v": c.version()})
+	if err != nil {
+		return wrap("RevokeKey", err)
+	}
+	delete(c.keys, id)
+	return nil
+}

@@ -8,22 +8,11 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/omnistat/omnistat/catalog"
 	"github.com/omnistat/omnistat/query"
 )
 
 func registerReporting(e *echo.Echo, h *handlers) {
 	e.POST("/api/v1/query", h.query)
-}
-
-// authKey checks the Authorization: Bearer header.
-func (h *handlers) authKey(c echo.Context) (catalog.APIKey, error) {
-	auth := c.Request().Header.Get("Authorization")
-	token, ok := strings.CutPrefix(auth, "Bearer ")
-	if !ok {
-		return catalog.APIKey{}, catalog.ErrBadKey
-	}
-	return h.cfg.Catalog.VerifyKey(c.Request().Context(), strings.TrimSpace(token))
 }
 
 // query is POST /api/v1/query.

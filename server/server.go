@@ -37,6 +37,8 @@ type Config struct {
 	// (0: no limit), with bursts of RateBurst.
 	RateLimit float64
 	RateBurst int
+	// SessionSecret signs dashboard session cookies (catalog.Secret "session").
+	SessionSecret []byte
 }
 
 // New returns the HTTP handler with every route.
@@ -46,7 +48,8 @@ func New(cfg Config) *echo.Echo {
 	e.HTTPErrorHandler = errorHandler(cfg.Logger)
 	e.IPExtractor = ipExtractor(cfg.TrustProxy)
 	e.Use(recoverPanics(cfg.Logger))
-	h := &handlers{cfg: cfg, limiter: newIPLimiter(cfg.RateLimit, cfg.RateBurst)}
+	h := &handlers{cfg: cfg, limiter: newIPLimiter(cfg.RateLimit, cfg.RateBurst),
+		loginLimiter: newIPLimiter(5.0/60, 5), sessions: sessions{secret: cfg.SessionSecret, now: time.Now}}
 
 	e.GET("/healthz", h.health)
 	e.GET("/metrics", h.metrics)
@@ -54,14 +57,17 @@ func New(cfg Config) *echo.Echo {
 	registerCollection(e, h) // shared/spec/API.md §2, collect.go
 	registerReporting(e, h)  // §3, report.go
 	registerLinks(e, h)      // /r/{slug} and /api/v1/links, links.go
+	registerAuth(e, h)       // dashboard login, sessions, sites, keys: auth.go
 
 	registerAssets(e, cfg.DashboardDir)
 	return e
 }
 
 type handlers struct {
-	cfg     Config
-	limiter *ipLimiter
+	cfg          Config
+	limiter      *ipLimiter
+	loginLimiter *ipLimiter // login attempts: 5 a minute per address
+	sessions     sessions
 }
 
 // apiError is an error with the status and the sentence a client gets.

@@ -1,0 +1,272 @@
+package server
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/omnistat/omnistat/catalog"
+)
+
+// Dashboard users log in with e-mail and password and get a session cookie: the
+// e-mail and an expiry, signed with a server secret (HMAC-SHA256), HttpOnly,
+// SameSite=Lax, Secure behind TLS. Requests that change something with that cookie must
+// also carry X-CSRF-Token, a second HMAC of the session that only the dashboard's own
+// JavaScript can read (GET /api/v1/session), and come from the same origin. Every
+// dashboard user may see every site of this server; API keys are scoped to sites.
+
+const (
+	sessionCookie = "omnistat_session"
+	sessionTTL    = 7 * 24 * time.Hour
+)
+
+// sessions signs and checks session cookies.
+type sessions struct {
+	secret []byte
+	now    func() time.Time
+}
+
+func (s sessions) sign(payload string) string {
+	m := hmac.New(sha256.New, s.secret)
+	m.Write([]byte(payload))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+func (s sessions) issue(email string) string {
+	payload := base64.RawURLEncoding.EncodeToString([]byte(email + "|" + strconv.FormatInt(s.now().Add(sessionTTL).Unix(), 10)))
+	return payload + "." + s.sign("session|"+payload)
+}
+
+// check returns the e-mail of a valid, unexpired session token.
+func (s sessions) check(token string) (string, bool) {
+	payload, sig, ok := strings.Cut(token, ".")
+	if !ok || subtle.ConstantTimeCompare([]byte(sig), []byte(s.sign("session|"+payload))) != 1 {
+		return "", false
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(payload)
+	if err != nil {
+		return "", false
+	}
+	email, exp, ok := strings.Cut(string(raw), "|")
+	n, err := strconv.ParseInt(exp, 10, 64)
+	if !ok || err != nil || s.now().Unix() > n {
+		return "", false
+	}
+	return email, true
+}
+
+func (s sessions) csrf(token string) string { return s.sign("csrf|" + token) }
+
+// principal is who makes a request: an API key, or a logged-in user (as a key that may
+// read every site, so reporting handlers check one thing).
+func (h *handlers) authKey(c echo.Context) (catalog.APIKey, error) {
+	if token, ok := strings.CutPrefix(c.Request().Header.Get("Authorization"), "Bearer "); ok {
+		return h.cfg.Catalog.VerifyKey(c.Request().Context(), strings.TrimSpace(token))
+	}
+	email, token, err := h.sessionUser(c)
+	if err != nil {
+		return catalog.APIKey{}, err
+	}
+	if m := c.Request().Method; m != http.MethodGet && m != http.MethodHead {
+		if err := h.checkCSRF(c, token); err != nil {
+			return catalog.APIKey{}, err
+		}
+	}
+	return h.allSites(c.Request().Context(), "user:"+email)
+}
+
+func (h *handlers) allSites(ctx context.Context, id string) (catalog.APIKey, error) {
+	sites, err := h.cfg.Catalog.Sites(ctx)
+	if err != nil {
+		return catalog.APIKey{}, err
+	}
+	k := catalog.APIKey{ID: id}
+	for _, s := range sites {
+		k.SiteIDs = append(k.SiteIDs, s.ID)
+	}
+	return k, nil
+}
+
+var errNoSession = newError(http.StatusUnauthorized, "log in, or send Authorization: Bearer KEY")
+
+func (h *handlers) sessionUser(c echo.Context) (email, token string, err error) {
+	ck, err := c.Cookie(sessionCookie)
+	if err != nil {
+		return "", "", errNoSession
+	}
+	email, ok := h.sessions.check(ck.Value)
+	if !ok {
+		return "", "", errNoSession
+	}
+	return email, ck.Value, nil
+}
+
+// checkCSRF requires the session's CSRF token and a same-origin request.
+func (h *handlers) checkCSRF(c echo.Context, token string) error {
+	r := c.Request()
+	if subtle.ConstantTimeCompare([]byte(r.Header.Get("X-CSRF-Token")), []byte(h.sessions.csrf(token))) != 1 {
+		return newError(http.StatusForbidden, "X-CSRF-Token is missing or wrong; reload the dashboard")
+	}
+	if o := r.Header.Get("Origin"); o != "" && o != "null" {
+		if !strings.EqualFold(strings.TrimPrefix(strings.TrimPrefix(o, "https://"), "http://"), r.Host) {
+			return newError(http.StatusForbidden, "origin %s may not change this server's data", o)
+		}
+	}
+	return nil
+}
+
+func registerAuth(e *echo.Echo, h *handlers) {
+	e.POST("/api/v1/login", h.login)
+	e.POST("/api/v1/logout", h.logout)
+	e.GET("/api/v1/session", h.session)
+	e.GET("/api/v1/sites", h.sites)
+	e.GET("/api/v1/keys", h.listKeys)
+	e.POST("/api/v1/keys", h.createKey)
+	e.DELETE("/api/v1/keys", h.revokeKey)
+}
+
+func (h *handlers) setSession(c echo.Context, value string, maxAge int) {
+	c.SetCookie(&http.Cookie{Name: sessionCookie, Value: value, Path: "/", MaxAge: maxAge, HttpOnly: true,
+		SameSite: http.SameSiteLaxMode, Secure: c.Scheme() == "https"})
+}
+
+// login is POST /api/v1/login {"email", "password"}, rate limited per IP.
+func (h *handlers) login(c echo.Context) error {
+	if !h.loginLimiter.allow(clientIP(c), time.Now()) {
+		c.Response().Header().Set("Retry-After", "60")
+		return newError(http.StatusTooManyRequests, "too many login attempts from this address; wait a minute")
+	}
+	var body struct {
+		Email    string `json:"email"`
+		Password string `json:"password"`
+	}
+	if err := decodeStrict(c, &body); err != nil {
+		return err
+	}
+	ok, err := h.cfg.Catalog.CheckPassword(c.Request().Context(), body.Email, body.Password)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return newError(http.StatusUnauthorized, "e-mail or password is wrong")
+	}
+	email := strings.ToLower(strings.TrimSpace(body.Email))
+	token := h.sessions.issue(email)
+	h.setSession(c, token, int(sessionTTL.Seconds()))
+	return c.JSON(http.StatusOK, map[string]string{"email": email, "csrf": h.sessions.csrf(token)})
+}
+
+func (h *handlers) logout(c echo.Context) error {
+	h.setSession(c, "", -1)
+	return c.NoContent(http.StatusNoContent)
+}
+
+// session is GET /api/v1/session: who is logged in, and the CSRF token for changes.
+func (h *handlers) session(c echo.Context) error {
+	email, token, err := h.sessionUser(c)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]string{"email": email, "csrf": h.sessions.csrf(token)})
+}
+
+type siteJSON struct {
+	Domain   string `json:"domain"`
+	Timezone string `json:"timezone"`
+}
+
+// sites is GET /api/v1/sites: the sites the caller may read.
+func (h *handlers) sites(c echo.Context) error {
+	key, err := h.authKey(c)
+	if err != nil {
+		return err
+	}
+	all, err := h.cfg.Catalog.Sites(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	out := []siteJSON{}
+	for _, s := range all {
+		if key.CanRead(s.ID) {
+			out = append(out, siteJSON{s.Domain, s.Timezone})
+		}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"sites": out})
+}
+
+// Key management is for logged-in users only: a key cannot mint keys.
+func (h *handlers) userSite(c echo.Context, domain string) (catalog.Site, error) {
+	if strings.HasPrefix(c.Request().Header.Get("Authorization"), "Bearer ") {
+		return catalog.Site{}, newError(http.StatusForbidden, "API keys are managed from the dashboard or the CLI, not with a key")
+	}
+	return h.siteForKey(c, domain)
+}
+
+func (h *handlers) listKeys(c echo.Context) error {
+	site, err := h.userSite(c, c.QueryParam("site"))
+	if err != nil {
+		return err
+	}
+	keys, err := h.cfg.Catalog.Keys(c.Request().Context(), site.ID)
+	if err != nil {
+		return err
+	}
+	type keyJSON struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
+	}
+	out := []keyJSON{}
+	for _, k := range keys {
+		out = append(out, keyJSON{k.ID, k.Name})
+	}
+	return c.JSON(http.StatusOK, map[string]any{"keys": out})
+}
+
+func (h *handlers) createKey(c echo.Context) error {
+	var body struct {
+		Site string `json:"site"`
+		Name string `json:"name"`
+	}
+	if err := decodeStrict(c, &body); err != nil {
+		return err
+	}
+	site, err := h.userSite(c, body.Site)
+	if err != nil {
+		return err
+	}
+	full, k, err := h.cfg.Catalog.CreateKey(c.Request().Context(), body.Name, []uint32{site.ID})
+	if err != nil {
+		return newError(http.StatusBadRequest, "%s", err.Error())
+	}
+	return c.JSON(http.StatusCreated, map[string]string{"id": k.ID, "name": k.Name, "key": full})
+}
+
+func (h *handlers) revokeKey(c echo.Context) error {
+	site, err := h.userSite(c, c.QueryParam("site"))
+	if err != nil {
+		return err
+	}
+	keys, err := h.cfg.Catalog.Keys(c.Request().Context(), site.ID)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if k.ID == c.QueryParam("id") {
+			if err := h.cfg.Catalog.RevokeKey(c.Request().Context(), k.ID); err != nil && !errors.Is(err, catalog.ErrNotFound) {
+				return err
+			}
+			return c.NoContent(http.StatusNoContent)
+		}
+	}
+	return newError(http.StatusNotFound, "id: no key %q for %s", c.QueryParam("id"), site.Domain)
+}

@@ -1,0 +1,76 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/omnistat/omnistat/app"
+)
+
+func TestDashboardLoginSessionAndCSRF(t *testing.T) {
+	f := newFixture(t, app.Config{})
+	if err := f.a.Catalog.AddUser(context.Background(), "ann@example.com", "correct horse battery"); err != nil {
+		t.Fatal(err)
+	}
+	s, _, body := f.do(http.MethodPost, "/api/v1/login", `{"email":"ann@example.com","password":"wrong horse battery"}`, nil)
+	if s != 401 || !strings.Contains(body, "wrong") {
+		t.Fatalf("bad password: %d %s", s, body)
+	}
+	s, hdr, body := f.do(http.MethodPost, "/api/v1/login", `{"email":"Ann@Example.com","password":"correct horse battery"}`, nil)
+	if s != 200 {
+		t.Fatalf("login: %d %s", s, body)
+	}
+	cookie := hdr.Get("Set-Cookie")
+	if !strings.Contains(cookie, "HttpOnly") || !strings.Contains(cookie, "SameSite=Lax") || !strings.HasPrefix(cookie, "omnistat_session=") {
+		t.Fatalf("session cookie %q", cookie)
+	}
+	var login struct{ Email, CSRF string }
+	json.Unmarshal([]byte(body), &login)
+	sess := map[string]string{"Cookie": strings.Split(cookie, ";")[0]}
+
+	s, _, body = f.do(http.MethodGet, "/api/v1/sites", "", sess)
+	if s != 200 || !strings.Contains(body, `"domain":"shop.example"`) {
+		t.Fatalf("sites with the session: %d %s", s, body)
+	}
+	link := `{"site":"shop.example","slug":"s1","target":"https://shop.example/"}`
+	if s, _, body := f.do(http.MethodPost, "/api/v1/links", link, sess); s != 403 || !strings.Contains(body, "CSRF") {
+		t.Fatalf("change without CSRF token: %d %s", s, body)
+	}
+	withCSRF := map[string]string{"Cookie": sess["Cookie"], "X-CSRF-Token": login.CSRF}
+	if s, _, body := f.do(http.MethodPost, "/api/v1/links", link, map[string]string{"Cookie": sess["Cookie"], "X-CSRF-Token": login.CSRF, "Origin": "https://evil.example"}); s != 403 {
+		t.Fatalf("cross-origin change: %d %s", s, body)
+	}
+	if s, _, body := f.do(http.MethodPost, "/api/v1/links", link, withCSRF); s != 201 {
+		t.Fatalf("change with CSRF token: %d %s", s, body)
+	}
+	s, _, body = f.do(http.MethodPost, "/api/v1/keys", `{"site":"shop.example","name":"zapier"}`, withCSRF)
+	if s != 201 || !strings.Contains(body, `"key":"os_`) {
+		t.Fatalf("create key: %d %s", s, body)
+	}
+	if s, _, _ := f.do(http.MethodPost, "/api/v1/keys", `{"site":"shop.example"}`, map[string]string{"Authorization": "Bearer " + f.key}); s != 403 {
+		t.Fatalf("a key minted a key: %d", s)
+	}
+	s, _, body = f.do(http.MethodGet, "/api/v1/keys?site=shop.example", "", sess)
+	if s != 200 || !strings.Contains(body, `"name":"zapier"`) || strings.Contains(body, "os_") {
+		t.Fatalf("list keys: %d %s", s, body)
+	}
+	tampered := map[string]string{"Cookie": strings.Replace(sess["Cookie"], "=", "=x", 1)}
+	if s, _, _ := f.do(http.MethodGet, "/api/v1/sites", "", tampered); s != 401 {
+		t.Fatalf("tampered cookie: %d", s)
+	}
+	if s, hdr, _ := f.do(http.MethodPost, "/api/v1/logout", "", nil); s != 204 || !strings.Contains(hdr.Get("Set-Cookie"), "Max-Age=0") {
+		t.Fatalf("logout: %d %v", s, hdr)
+	}
+	// Login attempts are rate limited per address.
+	codes := ""
+	for i := 0; i < 6; i++ {
+		s, _, _ := f.do(http.MethodPost, "/api/v1/login", `{"email":"ann@example.com","password":"nope nope nope"}`, nil)
+		codes += " " + http.StatusText(s)
+	}
+	if !strings.Contains(codes, "Too Many Requests") {
+		t.Fatalf("no rate limit on logins: %s", codes)
+	}
+}
