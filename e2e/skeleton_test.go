@@ -52,15 +52,18 @@ func TestPageviewReachesAPIAndDashboard(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 
+	srv.CLI("user", "add", "owner@shop.test", "--password", "correct horse battery")
 	dash := srv.URL + "/?site=shop.test&range=day"
 	browser.Do(t, ctx, 30*time.Second,
 		chromedp.Navigate(dash),
-		chromedp.SetValue(chromedp.ID("key"), key),
-		chromedp.Click(chromedp.CSS("#connect button")),
-		chromedp.WaitVisible(chromedp.CSS(`body[data-loaded="true"]`)),
+		chromedp.WaitVisible(chromedp.ID("login-email")),
+		chromedp.SetValue(chromedp.ID("login-email"), "owner@shop.test"),
+		chromedp.SetValue(chromedp.ID("login-password"), "correct horse battery"),
+		chromedp.Click(chromedp.CSS("#login-form button")),
+		chromedp.WaitVisible(chromedp.ID("stat-pageviews")),
 	)
-	visitors := browser.Get(t, ctx, 10*time.Second, chromedp.Text(chromedp.ID("visitors")))
-	pageviews := browser.Get(t, ctx, 10*time.Second, chromedp.Text(chromedp.ID("pageviews")))
+	visitors := browser.Get(t, ctx, 10*time.Second, chromedp.Text(chromedp.ID("stat-visitors")))
+	pageviews := browser.Get(t, ctx, 10*time.Second, chromedp.Text(chromedp.ID("stat-pageviews")))
 	if visitors != "1" || pageviews != "1" {
 		t.Fatalf("dashboard shows visitors %q, pageviews %q; want 1 and 1", visitors, pageviews)
 	}
