@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/omnistat/omnistat/store"
@@ -33,6 +34,7 @@ type Catalog struct {
 	lastReload time.Time
 
 	links linkCache
+	fast  atomic.Pointer[map[string]Site] // domain → site, read without the lock
 }
 
 // New returns a Catalog on st.
@@ -67,7 +69,17 @@ func (c *Catalog) reload(ctx context.Context) error {
 	}
 	c.keys = keys
 	c.loadedAt = c.now()
+	c.publish()
 	return nil
+}
+
+// publish makes the current sites visible to the lock-free lookup. Called with mu held.
+func (c *Catalog) publish() {
+	m := make(map[string]Site, len(c.sites))
+	for _, s := range c.sites {
+		m[s.Domain] = s
+	}
+	c.fast.Store(&m)
 }
 
 // ensureLoaded loads the cache on first use, and reloads it when force is set and the

@@ -90,6 +90,7 @@ func (c *Catalog) AddSite(ctx context.Context, domain, timezone string) (Site, e
 	}
 	c.sites[s.ID] = s
 	c.byDomain[d] = s.ID
+	c.publish()
 	return s, nil
 }
 
@@ -132,6 +133,12 @@ func sortSites(s []Site) {
 // domain makes the cache reload at most once a second, so a site added by the CLI while
 // the server runs is seen at once.
 func (c *Catalog) SiteByDomain(ctx context.Context, domain string) (Site, error) {
+	// Fast path for the collector: the domain exactly as registered, without a lock.
+	if m := c.fast.Load(); m != nil {
+		if s, ok := (*m)[domain]; ok {
+			return s, nil
+		}
+	}
 	d, err := NormalizeDomain(domain)
 	if err != nil {
 		return Site{}, ErrNotFound

@@ -189,10 +189,8 @@ func (c *Collector) prepare(ctx context.Context, r *Request) (Event, string, err
 		return Event{}, "", fmt.Errorf("collector: look up site: %w", err)
 	}
 	var page Page
-	if in.URL != "" {
-		if page, err = NormalizePage(in.URL); err != nil {
-			return Event{}, "", fieldErr("url", "must be an absolute http(s) URL")
-		}
+	if in.parsedURL != nil {
+		page = normalizeURL(in.parsedURL)
 	}
 	if r.Source == FromBrowser || r.Source == FromPixel {
 		if !hostBelongs(page.Hostname, site.Domain) {
@@ -241,7 +239,7 @@ func (c *Collector) prepare(ctx context.Context, r *Request) (Event, string, err
 
 	// Channel and source, from the page URL's utm_* and click ids and the referrer.
 	if e.Channel == "" && in.URL != "" {
-		ch := channel.Classify(channel.Input{PageURL: in.URL, Referrer: in.Referrer, PageHost: page.Hostname})
+		ch := channel.Classify(channel.Input{Page: in.parsedURL, Referrer: in.Referrer, PageHost: page.Hostname})
 		e.Channel, e.Source, e.Medium, e.Campaign = ch.Channel, ch.Source, ch.Medium, ch.Campaign
 		e.Term, e.UTMContent, e.ClickID, e.ReferrerDomain = ch.Term, ch.Content, ch.ClickID, ch.ReferrerDomain
 		if ch.ReferrerDomain != "" {

@@ -57,6 +57,8 @@ type Input struct {
 	// TS and Channel are for server-side events (POST /api/v1/events) only.
 	TS      string `json:"ts"`
 	Channel string `json:"channel"`
+
+	parsedURL *url.URL // set by validate, so the URL is parsed once per event
 }
 
 // Content is a tracked content block (data-os-content), for impressions, clicks and CTR.
@@ -163,9 +165,11 @@ func (in *Input) validate(server bool) error {
 		return err
 	}
 	if in.URL != "" {
-		if u, err := url.Parse(in.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		u, err := url.Parse(in.URL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return fieldErr("url", "must be an absolute http(s) URL")
 		}
+		in.parsedURL = u
 	}
 	if err := checkText("referrer", in.Referrer, maxURL); err != nil {
 		return err

@@ -9,7 +9,6 @@ import (
 type Page struct {
 	Hostname string
 	Path     string
-	Query    url.Values // read for utm_* and click ids, never stored
 }
 
 // NormalizePage turns a full page URL into what reports group by: the lowercased host
@@ -21,7 +20,11 @@ func NormalizePage(raw string) (Page, error) {
 	if err != nil {
 		return Page{}, err
 	}
-	p := Page{Hostname: strings.TrimPrefix(strings.ToLower(u.Hostname()), "www."), Query: u.Query()}
+	return normalizeURL(u), nil
+}
+
+func normalizeURL(u *url.URL) Page {
+	p := Page{Hostname: strings.TrimPrefix(strings.ToLower(u.Hostname()), "www.")}
 	path := u.Path
 	if path == "" {
 		path = "/"
@@ -43,5 +46,5 @@ func NormalizePage(raw string) (Page, error) {
 		path = strings.TrimRight(path, "/") + "/#" + route
 	}
 	p.Path = path
-	return p, nil
+	return p
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/omnistat/omnistat/store"
@@ -19,9 +20,15 @@ import (
 // the earliest one written), kept in memory, and deleted from the store after two days
 // by the table's TTL, so an old visitor id can never be recomputed from an IP address.
 type Salts struct {
-	st  store.Store
-	mu  sync.Mutex
-	day map[string][]byte
+	st    store.Store
+	mu    sync.Mutex
+	day   map[string][]byte
+	today atomic.Pointer[daySalt] // the last day asked for, read without the lock
+}
+
+type daySalt struct {
+	day  string
+	salt []byte
 }
 
 // NewSalts returns a salt source backed by the salts table.
@@ -32,6 +39,9 @@ func NewSalts(st store.Store) *Salts {
 // For returns the salt of t's UTC day.
 func (s *Salts) For(ctx context.Context, t time.Time) ([]byte, error) {
 	day := t.UTC().Format("2006-01-02")
+	if d := s.today.Load(); d != nil && d.day == day {
+		return d.salt, nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if salt, ok := s.day[day]; ok {
@@ -62,6 +72,7 @@ func (s *Salts) For(ctx context.Context, t time.Time) ([]byte, error) {
 		}
 	}
 	s.day[day] = salt
+	s.today.Store(&daySalt{day: day, salt: salt})
 	return salt, nil
 }
 

@@ -47,9 +47,10 @@ var Channels = []string{Direct, CrossNetwork, PaidShopping, PaidSearch, PaidSoci
 
 // Input is what a visit's attribution is read from.
 type Input struct {
-	PageURL  string // full URL of the page, with its query string
-	Referrer string // document.referrer
-	PageHost string // the page's normalised host, to recognise internal navigation
+	PageURL  string   // full URL of the page, with its query string
+	Page     *url.URL // the same, already parsed (the collector has it); wins over PageURL
+	Referrer string   // document.referrer
+	PageHost string   // the page's normalised host, to recognise internal navigation
 }
 
 // Result is a visit's attribution.
@@ -108,7 +109,9 @@ func isShopCampaign(c string) bool {
 func Classify(in Input) Result {
 	var r Result
 	var q url.Values
-	if u, err := url.Parse(in.PageURL); err == nil {
+	if in.Page != nil {
+		q = in.Page.Query()
+	} else if u, err := url.Parse(in.PageURL); err == nil {
 		q = u.Query()
 	}
 	get := func(k string) string { return clip(strings.TrimSpace(q.Get(k))) }
