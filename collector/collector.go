@@ -271,7 +271,13 @@ func (c *Collector) prepare(ctx context.Context, r *Request) (Event, string, err
 	if r.Source == FromServer && isBackdated(e.TS, now) {
 		return e, "", nil // AcceptBatch finds its session in the store
 	}
-	e.SessionID, _ = c.cfg.Sessions.Assign(site.ID, e.VisitorID, e.TS)
+	if r.Source == FromBrowser || r.Source == FromPixel {
+		var attr Attribution
+		e.SessionID, attr, _ = c.cfg.Sessions.AssignWith(site.ID, e.VisitorID, e.TS, e.attribution())
+		e.setAttribution(attr)
+	} else {
+		e.SessionID, _ = c.cfg.Sessions.Assign(site.ID, e.VisitorID, e.TS)
+	}
 	return e, "", nil
 }
 

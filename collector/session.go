@@ -31,6 +31,23 @@ type sessionKey struct {
 type sessionEntry struct {
 	id          uint64
 	first, last time.Time
+	attr        Attribution
+}
+
+// Attribution is where a visit came from. It is decided by the visit's first event and
+// kept by all its later events: a click to the next page has the site itself as its
+// referrer, but the visit still came from the e-mail that started it.
+type Attribution struct {
+	Channel, Source, Medium, Campaign, Term, UTMContent, ClickID, ReferrerDomain, Referrer string
+}
+
+func (e *Event) attribution() Attribution {
+	return Attribution{e.Channel, e.Source, e.Medium, e.Campaign, e.Term, e.UTMContent, e.ClickID, e.ReferrerDomain, e.Referrer}
+}
+
+func (e *Event) setAttribution(a Attribution) {
+	e.Channel, e.Source, e.Medium, e.Campaign, e.Term = a.Channel, a.Source, a.Medium, a.Campaign, a.Term
+	e.UTMContent, e.ClickID, e.ReferrerDomain, e.Referrer = a.UTMContent, a.ClickID, a.ReferrerDomain, a.Referrer
 }
 
 // NewSessions returns an empty session table.
@@ -46,6 +63,13 @@ func NewSessions() *Sessions {
 // session. An event within SessionGap of the session's known events (before or after
 // them, for events that arrive out of order) joins it; anything else starts a new one.
 func (s *Sessions) Assign(site uint32, visitor uint64, ts time.Time) (id uint64, isNew bool) {
+	id, _, isNew = s.AssignWith(site, visitor, ts, Attribution{})
+	return id, isNew
+}
+
+// AssignWith is Assign that also returns the session's attribution: the one given when
+// the event starts a session, else the one its first event had.
+func (s *Sessions) AssignWith(site uint32, visitor uint64, ts time.Time, attr Attribution) (id uint64, session Attribution, isNew bool) {
 	sh := &s.shards[visitor%uint64(len(s.shards))]
 	k := sessionKey{site, visitor}
 	sh.mu.Lock()
@@ -58,16 +82,16 @@ func (s *Sessions) Assign(site uint32, visitor uint64, ts time.Time) (id uint64,
 		if ts.Before(e.first) {
 			e.first = ts
 		}
-		return e.id, false
+		return e.id, e.attr, false
 	}
 	if e != nil && ts.Before(e.first) {
 		// An old event from before the current session: give it a session of its own
 		// without forgetting the current one.
-		return rand.Uint64(), true
+		return rand.Uint64(), attr, true
 	}
-	e = &sessionEntry{id: rand.Uint64(), first: ts, last: ts}
+	e = &sessionEntry{id: rand.Uint64(), first: ts, last: ts, attr: attr}
 	sh.m[k] = e
-	return e.id, true
+	return e.id, attr, true
 }
 
 // Has reports whether the visitor has a session that an event at ts would join.

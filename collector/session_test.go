@@ -39,3 +39,21 @@ func TestSessions(t *testing.T) {
 		t.Fatalf("%d sessions survive a sweep 5 hours later", n)
 	}
 }
+
+func TestSessionKeepsItsAttribution(t *testing.T) {
+	s := NewSessions()
+	t0 := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	email := Attribution{Channel: "Email", Source: "newsletter", Medium: "email", Campaign: "spring"}
+	id, got, isNew := s.AssignWith(1, 7, t0, email)
+	if !isNew || got != email {
+		t.Fatalf("first event: %v %+v", isNew, got)
+	}
+	id2, got, _ := s.AssignWith(1, 7, t0.Add(time.Minute), Attribution{Channel: "Direct", Source: "(direct)", Medium: "(none)"})
+	if id2 != id || got != email {
+		t.Fatalf("the next page of the visit lost its e-mail attribution: %+v", got)
+	}
+	_, got, _ = s.AssignWith(1, 7, t0.Add(2*time.Hour), Attribution{Channel: "Direct"})
+	if got.Channel != "Direct" {
+		t.Fatalf("a new visit kept the old attribution: %+v", got)
+	}
+}

@@ -173,7 +173,7 @@ func TestPixel(t *testing.T) {
 		}
 	}
 	rows := f.stored("SELECT name, path, channel, campaign FROM events WHERE site_id = {site:UInt32} ORDER BY name")
-	if fmt.Sprint(rows) != "[[email_open /newsletter Email may] [pageview /no-js Direct ]]" {
+	if fmt.Sprint(rows) != "[[email_open /newsletter Email may] [pageview /no-js Email may]]" {
 		t.Fatalf("stored %v", rows)
 	}
 }
