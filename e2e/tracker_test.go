@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -316,3 +317,5 @@ func TestTrackerInRealBrowser(t *testing.T) {
 		}
 	})
 }
+
+func mustIP(s string) netip.Addr { return netip.MustParseAddr(s) }

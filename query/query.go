@@ -10,6 +10,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
+	"sync"
 	"time"
 
 	"github.com/omnistat/omnistat/catalog"
@@ -49,9 +51,11 @@ type Meta struct {
 	Metrics    []string `json:"metrics"`
 	Dimensions []string `json:"dimensions"`
 	Rows       int      `json:"rows"`
+	More       bool     `json:"more,omitempty"` // another page of rows exists
 	From       string   `json:"from"`
 	To         string   `json:"to"`
 	Timezone   string   `json:"timezone"`
+	CSV        bool     `json:"-"`
 }
 
 // BadRequest is an invalid request; its text names the field or value.
@@ -88,16 +92,135 @@ func (e *Engine) Site(ctx context.Context, domain string) (catalog.Site, error) 
 	return s, err
 }
 
-// Query runs a request for a site the caller may read.
+// Query runs a request for a site the caller may read: the rows, the totals without
+// dimensions and, when asked, the totals of the previous period, as parallel queries.
 func (e *Engine) Query(ctx context.Context, site catalog.Site, req Request) (*Response, error) {
-	plan, err := Plan(site, req, e.now())
+	goals, err := e.cat.Goals(ctx, site.ID)
 	if err != nil {
 		return nil, err
 	}
-	sql, params := BuildTotals(plan, plan.Period)
+	plan, err := Plan(site, goals, req, e.now())
+	if err != nil {
+		return nil, err
+	}
+	out := &Response{Results: []Row{}, Totals: map[string]float64{},
+		Meta: Meta{Metrics: plan.Metrics, Dimensions: req.Dimensions, From: plan.Period.From.Format("2006-01-02"),
+			To: plan.Period.To.Format("2006-01-02"), Timezone: site.Timezone, CSV: plan.CSV}}
+	if out.Meta.Dimensions == nil {
+		out.Meta.Dimensions = []string{}
+	}
+	type job struct {
+		period Period
+		totals bool
+		res    *store.Result
+		err    error
+	}
+	jobs := []*job{{period: plan.Period, totals: true}}
+	if len(plan.Dims) > 0 {
+		jobs = append(jobs, &job{period: plan.Period})
+	}
+	if plan.Compare {
+		jobs = append(jobs, &job{period: plan.Period.Previous(), totals: true})
+	}
+	var wg sync.WaitGroup
+	for _, j := range jobs {
+		wg.Add(1)
+		go func(j *job) {
+			defer wg.Done()
+			sql, params := Build(plan, j.period, j.totals)
+			j.res, j.err = e.st.Query(ctx, sql, params)
+		}(j)
+	}
+	wg.Wait()
+	for _, j := range jobs {
+		if j.err != nil {
+			return nil, fmt.Errorf("query.Query %s: %w", plan, j.err)
+		}
+	}
+	totals := func(res *store.Result) map[string]float64 {
+		m := map[string]float64{}
+		if len(res.Rows) == 1 {
+			for i, name := range plan.Metrics {
+				m[name] = number(res.Rows[0][i])
+			}
+		}
+		return m
+	}
+	out.Totals = totals(jobs[0].res)
+	if len(plan.Dims) > 0 {
+		if out.Results, out.Meta.More, err = Shape(plan, jobs[1].res); err != nil {
+			return nil, err
+		}
+	} else {
+		row := Row{Dimensions: []string{}}
+		for _, m := range plan.Metrics {
+			row.Metrics = append(row.Metrics, out.Totals[m])
+		}
+		out.Results = []Row{row}
+	}
+	if plan.Compare {
+		out.Comparison = totals(jobs[len(jobs)-1].res)
+	}
+	if err := e.goalRates(ctx, plan, out); err != nil {
+		return nil, err
+	}
+	out.Meta.Rows = len(out.Results)
+	return out, nil
+}
+
+// goalRates fixes conversion_rate in a breakdown by goal: each row holds only the
+// visitors who completed that goal, but the rate's denominator is every visitor
+// matching the filters, as in the totals.
+func (e *Engine) goalRates(ctx context.Context, plan *QueryPlan, out *Response) error {
+	gi, ri := -1, -1
+	for i, d := range plan.Dims {
+		if d.goal {
+			gi = i
+		}
+	}
+	for i, m := range plan.Metrics {
+		if m == "conversion_rate" {
+			ri = i
+		}
+	}
+	if gi < 0 || ri < 0 {
+		return nil
+	}
+	all := *plan
+	all.Metrics, all.Dims = []string{"visitors"}, nil
+	sql, params := Build(&all, plan.Period, true)
 	res, err := e.st.Query(ctx, sql, params)
 	if err != nil {
-		return nil, fmt.Errorf("query.Query: %w", err)
+		return fmt.Errorf("query.goalRates: %w", err)
 	}
-	return Shape(plan, res)
+	visitors := 0.0
+	if len(res.Rows) == 1 {
+		visitors = number(res.Rows[0][0])
+	}
+	conv := *plan
+	conv.Metrics = []string{"conversions"}
+	sql, params = Build(&conv, plan.Period, false)
+	if res, err = e.st.Query(ctx, sql, params); err != nil {
+		return fmt.Errorf("query.goalRates: %w", err)
+	}
+	byKey := map[string]float64{}
+	for _, r := range res.Rows {
+		key := ""
+		for i := range plan.Dims {
+			key += text(r[i]) + "\x00"
+		}
+		byKey[key] = number(r[len(plan.Dims)])
+	}
+	for i, row := range out.Results {
+		key := ""
+		for _, d := range row.Dimensions {
+			key += d + "\x00"
+		}
+		rate := 0.0
+		if visitors > 0 {
+			rate = math.Round(byKey[key]/visitors*10000) / 100
+		}
+		out.Results[i].Metrics[ri] = rate
+	}
+	return nil
 }

@@ -1,25 +1,196 @@
 package query
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 
+	"github.com/omnistat/omnistat/catalog"
 	"github.com/omnistat/omnistat/store"
 )
 
 const tsFormat = "2006-01-02 15:04:05.000"
 
-// BuildTotals builds the SQL for the plan's metrics over a period. Values are typed
-// parameters; only expressions from the metrics table enter the SQL text.
-func BuildTotals(p *QueryPlan, period Period) (string, store.Params) {
-	var sel []string
-	for _, m := range p.Metrics {
-		sel = append(sel, metrics[m].expr+" AS "+m)
+// builder collects typed parameters; user values only ever enter SQL as {pN:Type}.
+type builder struct {
+	params store.Params
+	n      int
+}
+
+func (b *builder) param(typ, value string) string {
+	name := "p" + strconv.Itoa(b.n)
+	b.n++
+	b.params[name] = value
+	return "{" + name + ":" + typ + "}"
+}
+
+func (b *builder) array(values []string) string {
+	return b.param("Array(String)", store.QuoteArray(values))
+}
+
+// dimExpr is a dimension's inner-level expression.
+func (b *builder) dimExpr(p *QueryPlan, d planDim) string {
+	switch {
+	case d.time != "":
+		return timeBuckets[d.time]
+	case d.prop != "":
+		return "props[" + b.param("String", d.prop) + "]"
+	case d.goal:
+		if len(p.Goals) == 0 {
+			return "''"
+		}
+		var parts []string
+		for _, g := range p.Goals {
+			parts = append(parts, b.goalCond(g), b.param("String", g.Name))
+		}
+		return "multiIf(" + strings.Join(parts, ", ") + ", '')"
 	}
-	sql := "SELECT " + strings.Join(sel, ", ") + " FROM events WHERE site_id = {site:UInt32} AND ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')}"
-	return sql, store.Params{
+	return d.expr
+}
+
+func (b *builder) goalCond(g catalog.Goal) string {
+	if g.Event != "" {
+		return "(name = " + b.param("String", g.Event) + ")"
+	}
+	return "(name = 'pageview' AND match(path, " + b.param("String", goalPattern(g.Page)) + "))"
+}
+
+// convExpr is 1 for an event that completes one of the plan's goals.
+func (b *builder) convExpr(p *QueryPlan) string {
+	if len(p.Goals) == 0 {
+		return "0"
+	}
+	var conds []string
+	for _, g := range p.Goals {
+		conds = append(conds, b.goalCond(g))
+	}
+	return "(" + strings.Join(conds, " OR ") + ")"
+}
+
+// filterExpr is one filter over expr.
+func (b *builder) filterExpr(op, expr string, values []string) string {
+	arr := b.array(values)
+	switch op {
+	case "is":
+		return expr + " IN " + arr
+	case "is_not":
+		return expr + " NOT IN " + arr
+	case "contains":
+		return "arrayExists(x -> positionCaseInsensitiveUTF8(" + expr + ", x) > 0, " + arr + ")"
+	case "not_contains":
+		return "NOT arrayExists(x -> positionCaseInsensitiveUTF8(" + expr + ", x) > 0, " + arr + ")"
+	case "matches":
+		return "arrayExists(x -> match(" + expr + ", x), " + arr + ")"
+	}
+	panic("BUG: unvalidated operator " + op)
+}
+
+// Build returns the SQL of the plan over period, grouped by the plan's dimensions
+// (or not at all when totals is set).
+func Build(p *QueryPlan, period Period, totals bool) (string, store.Params) {
+	b := &builder{params: store.Params{
 		"site": strconv.FormatUint(uint64(p.Site.ID), 10),
 		"from": period.Start().UTC().Format(tsFormat),
 		"to":   period.End().UTC().Format(tsFormat),
+		"tz":   p.Site.Timezone,
+	}}
+	dims := p.Dims
+	if totals {
+		dims = nil
 	}
+	window := false
+	for _, d := range dims {
+		window = window || d.scope == eventScope
+	}
+
+	// Inner: events of the range, grouped by visit and event-level dimensions.
+	inner := []string{"visitor_id", "session_id"}
+	group := []string{"visitor_id", "session_id"}
+	for i, d := range dims {
+		if d.scope == derived {
+			continue
+		}
+		alias := "d" + strconv.Itoa(i)
+		inner = append(inner, b.dimExpr(p, d)+" AS "+alias)
+		group = append(group, alias)
+	}
+	inner = append(inner, innerColumns,
+		"max("+b.convExpr(p)+") AS conv",
+		"argMinIf(path, ts, name = 'pageview') AS g_entry", "minIf(ts, name = 'pageview') AS g_entry_ts",
+		"argMaxIf(path, ts, name = 'pageview') AS g_exit", "maxIf(ts, name = 'pageview') AS g_exit_ts",
+		"countIf(name = 'pageview') > 0 AS g_haspv")
+	where := []string{"site_id = {site:UInt32}", "ts >= {from:DateTime64(3, 'UTC')}", "ts < {to:DateTime64(3, 'UTC')}"}
+	var outerWhere []string
+	for _, f := range p.Filters {
+		switch {
+		case f.dim.scope == derived:
+			outerWhere = append(outerWhere, b.filterExpr(f.op, f.dim.expr, f.values))
+		default:
+			where = append(where, b.filterExpr(f.op, b.dimExpr(p, f.dim), f.values))
+		}
+	}
+	for i, d := range dims {
+		if d.goal {
+			outerWhere = append(outerWhere, "d"+strconv.Itoa(i)+" != ''")
+		}
+	}
+	innerSQL := "SELECT " + strings.Join(inner, ",\n\t") + "\nFROM events\nWHERE " + strings.Join(where, "\n  AND ") +
+		"\nGROUP BY " + strings.Join(group, ", ")
+
+	// Middle: the visit's own facts next to each group.
+	var middle string
+	if window {
+		middle = `SELECT *, sum(pv) OVER s AS s_pv, sum(inter) OVER s AS s_inter, sum(engaged) OVER s AS s_engaged,
+	min(t0) OVER s AS s_t0, max(t1) OVER s AS s_t1, max(conv) OVER s AS s_conv,
+	argMinIf(g_entry, g_entry_ts, g_haspv) OVER s AS entry_page, argMaxIf(g_exit, g_exit_ts, g_haspv) OVER s AS exit_page
+FROM (` + innerSQL + `)
+WINDOW s AS (PARTITION BY visitor_id, session_id)`
+	} else {
+		middle = `SELECT *, pv AS s_pv, inter AS s_inter, engaged AS s_engaged, t0 AS s_t0, t1 AS s_t1, conv AS s_conv,
+	g_entry AS entry_page, g_exit AS exit_page
+FROM (` + innerSQL + `)`
+	}
+
+	// Outer: metrics by dimension.
+	var sel, outerGroup []string
+	for i, d := range dims {
+		col := "d" + strconv.Itoa(i)
+		if d.scope == derived {
+			sel = append(sel, d.expr+" AS "+col)
+		} else {
+			sel = append(sel, col)
+		}
+		outerGroup = append(outerGroup, col)
+	}
+	for _, m := range p.Metrics {
+		sel = append(sel, metricExpr[m]+" AS "+m)
+	}
+	sql := "SELECT " + strings.Join(sel, ",\n\t") + "\nFROM (" + middle + ")"
+	if len(outerWhere) > 0 {
+		sql += "\nWHERE " + strings.Join(outerWhere, " AND ")
+	}
+	if len(outerGroup) > 0 {
+		sql += "\nGROUP BY " + strings.Join(outerGroup, ", ")
+		var ob []string
+		for _, o := range p.OrderBy {
+			key := o.key
+			for i, d := range dims {
+				if d.Name == o.key {
+					key = "d" + strconv.Itoa(i)
+				}
+			}
+			if o.desc {
+				key += " DESC"
+			}
+			ob = append(ob, key)
+		}
+		sql += "\nORDER BY " + strings.Join(ob, ", ")
+		if !isTimeOnly(p) {
+			sql += fmt.Sprintf("\nLIMIT %d OFFSET %d", p.Limit+1, p.Offset)
+		}
+	}
+	return sql, b.params
 }
+
+// isTimeOnly reports a time series: one time dimension, zero-filled, never cut.
+func isTimeOnly(p *QueryPlan) bool { return len(p.Dims) == 1 && p.Dims[0].time != "" }

@@ -1,50 +1,128 @@
 package server
 
 import (
-	"encoding/json"
-	"io"
+	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/omnistat/omnistat/catalog"
 	"github.com/omnistat/omnistat/query"
 )
 
 func registerReporting(e *echo.Echo, h *handlers) {
 	e.POST("/api/v1/query", h.query)
+	e.POST("/api/v1/funnel", h.funnel)
+	e.GET("/api/v1/realtime", h.realtime)
+	e.GET("/api/v1/goals", h.listGoals)
+	e.POST("/api/v1/goals", h.addGoal)
+	e.DELETE("/api/v1/goals", h.deleteGoal)
 }
 
-// query is POST /api/v1/query.
+// query is POST /api/v1/query; format "csv" or Accept: text/csv answer CSV.
 func (h *handlers) query(c echo.Context) error {
-	key, err := h.authKey(c)
-	if err != nil {
-		return err
-	}
-	body, err := io.ReadAll(io.LimitReader(c.Request().Body, 64<<10+1))
-	if err != nil || len(body) > 64<<10 {
-		return newError(http.StatusRequestEntityTooLarge, "body is larger than 64 KiB")
-	}
 	var req query.Request
-	dec := json.NewDecoder(strings.NewReader(string(body)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-			return newError(http.StatusBadRequest, "field %s is not part of the query API", f)
-		}
-		return newError(http.StatusBadRequest, "body must be a JSON query object: %v", err)
+	if err := decodeStrict(c, &req); err != nil {
+		return err
 	}
-	ctx := c.Request().Context()
-	site, err := h.cfg.Query.Site(ctx, req.Site)
+	site, err := h.siteForKey(c, req.Site)
 	if err != nil {
 		return err
 	}
-	if !key.CanRead(site.ID) {
-		return newError(http.StatusForbidden, "this API key has no access to site %s", site.Domain)
+	if req.Format == "" && strings.Contains(c.Request().Header.Get("Accept"), "text/csv") {
+		req.Format = "csv"
 	}
-	res, err := h.cfg.Query.Query(ctx, site, req)
+	res, err := h.cfg.Query.Query(c.Request().Context(), site, req)
+	if err != nil {
+		return err
+	}
+	if res.Meta.CSV {
+		w := c.Response()
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Disposition", `attachment; filename="`+site.Domain+`.csv"`)
+		w.WriteHeader(http.StatusOK)
+		return res.WriteCSV(w)
+	}
+	return c.JSON(http.StatusOK, res)
+}
+
+// funnel is POST /api/v1/funnel.
+func (h *handlers) funnel(c echo.Context) error {
+	var req query.FunnelRequest
+	if err := decodeStrict(c, &req); err != nil {
+		return err
+	}
+	site, err := h.siteForKey(c, req.Site)
+	if err != nil {
+		return err
+	}
+	res, err := h.cfg.Query.Funnel(c.Request().Context(), site, req)
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, res)
+}
+
+// realtime is GET /api/v1/realtime?site=.
+func (h *handlers) realtime(c echo.Context) error {
+	site, err := h.siteForKey(c, c.QueryParam("site"))
+	if err != nil {
+		return err
+	}
+	res, err := h.cfg.Query.Realtime(c.Request().Context(), site)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, res)
+}
+
+func (h *handlers) listGoals(c echo.Context) error {
+	site, err := h.siteForKey(c, c.QueryParam("site"))
+	if err != nil {
+		return err
+	}
+	goals, err := h.cfg.Catalog.Goals(c.Request().Context(), site.ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"goals": goals})
+}
+
+func (h *handlers) addGoal(c echo.Context) error {
+	var body struct {
+		Site string `json:"site"`
+		catalog.Goal
+	}
+	if err := decodeStrict(c, &body); err != nil {
+		return err
+	}
+	site, err := h.siteForKey(c, body.Site)
+	if err != nil {
+		return err
+	}
+	g, err := h.cfg.Catalog.AddGoal(c.Request().Context(), site.ID, body.Goal)
+	if err != nil {
+		return newError(http.StatusBadRequest, "%s", err.Error())
+	}
+	return c.JSON(http.StatusCreated, map[string]any{"goal": g})
+}
+
+func (h *handlers) deleteGoal(c echo.Context) error {
+	site, err := h.siteForKey(c, c.QueryParam("site"))
+	if err != nil {
+		return err
+	}
+	id, err := strconv.ParseUint(c.QueryParam("id"), 10, 32)
+	if err != nil {
+		return newError(http.StatusBadRequest, "id: must be a goal's number")
+	}
+	if err := h.cfg.Catalog.DeleteGoal(c.Request().Context(), site.ID, uint32(id)); err != nil {
+		if errors.Is(err, catalog.ErrNotFound) {
+			return newError(http.StatusNotFound, "id: no goal %d on %s", id, site.Domain)
+		}
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
 }

@@ -1,0 +1,182 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/omnistat/omnistat/collector"
+	"github.com/omnistat/omnistat/internal/browser"
+)
+
+// screenshotDir is git-ignored; a person can look at what the dashboard shows.
+func screenshotDir(t *testing.T) string {
+	_, file, _, _ := runtime.Caller(0)
+	dir := filepath.Join(filepath.Dir(file), "screenshots")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// The dashboard as a marketer uses it: log in, read the numbers (equal to the API's),
+// filter by clicking a channel, build a funnel, and never run a visitor's HTML.
+func TestDashboardInRealBrowser(t *testing.T) {
+	a, base, _ := inProcess(t)
+	ctx := context.Background()
+	site, err := a.Catalog.AddSite(ctx, "dash.test", "UTC")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Catalog.AddUser(ctx, "marketer@dash.test", "correct horse battery"); err != nil {
+		t.Fatal(err)
+	}
+	key, _, _ := a.Catalog.CreateKey(ctx, "test", []uint32{site.ID})
+
+	// Traffic: three visitors from e-mail, two from search, one direct; two sign up.
+	xss := `<img src=x onerror="document.body.dataset.pwned=1">`
+	var reqs []collector.Request
+	add := func(ip, url, ref, name string) {
+		reqs = append(reqs, collector.Request{IP: mustIP(ip), UserAgent: browser.UserAgent, Source: collector.FromBrowser,
+			Input: collector.Input{Site: "dash.test", Name: name, URL: url, Referrer: ref, Title: xss}})
+	}
+	for i, v := range []struct{ ip, url, ref string }{
+		{"81.2.69.1", "https://dash.test/pricing?utm_source=newsletter&utm_medium=email&utm_campaign=" + xss, ""},
+		{"81.2.69.2", "https://dash.test/pricing?utm_source=newsletter&utm_medium=email&utm_campaign=spring", ""},
+		{"81.2.69.3", "https://dash.test/blog?utm_source=newsletter&utm_medium=email&utm_campaign=spring", ""},
+		{"81.2.69.4", "https://dash.test/pricing", "https://www.google.com/"},
+		{"81.2.69.5", "https://dash.test/", "https://www.bing.com/"},
+		{"81.2.69.6", "https://dash.test/", ""},
+	} {
+		add(v.ip, v.url, v.ref, "pageview")
+		if i < 2 {
+			add(v.ip, "https://dash.test/pricing", "", "signup")
+		}
+	}
+	for _, r := range reqs {
+		if err := a.Collector.Accept(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a.Spool.Flush()
+	deadline := time.Now().Add(10 * time.Second)
+	for a.Spool.Stats().Records > 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	apiQuery := func(body string) map[string]any {
+		req, _ := http.NewRequest(http.MethodPost, base+"/api/v1/query", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		json.NewDecoder(resp.Body).Decode(&out)
+		if resp.StatusCode != 200 {
+			t.Fatalf("API: %d %v", resp.StatusCode, out)
+		}
+		return out
+	}
+
+	b := browser.New(t)
+	shots := screenshotDir(t)
+	shot := func(name string) {
+		png := browser.Get(t, b, 20*time.Second, chromedp.FullScreenshot(90))
+		os.WriteFile(filepath.Join(shots, name+".png"), png, 0o644)
+	}
+	browser.Do(t, b, 30*time.Second,
+		chromedp.Navigate(base+"/?site=dash.test&range=day"),
+		chromedp.WaitVisible(chromedp.ID("login-email")),
+		chromedp.SetValue(chromedp.ID("login-email"), "marketer@dash.test"),
+		chromedp.SetValue(chromedp.ID("login-password"), "correct horse battery"),
+		chromedp.Click(chromedp.CSS("#login-form button")),
+		chromedp.WaitVisible(chromedp.CSS(`body[data-loaded="true"] #panel-sources tr.row`)),
+	)
+
+	t.Run("numbers on screen equal the API's", func(t *testing.T) {
+		totals := apiQuery(`{"site":"dash.test","date_range":"day","metrics":["visitors","visits","pageviews"]}`)["totals"].(map[string]any)
+		for _, m := range []string{"visitors", "visits", "pageviews"} {
+			got := browser.Get(t, b, 5*time.Second, chromedp.Text(chromedp.ID("stat-"+m)))
+			if want := fmt.Sprint(totals[m]); got != want {
+				t.Errorf("%s on screen %q; API says %s", m, got, want)
+			}
+		}
+		if got := browser.Get(t, b, 5*time.Second, chromedp.Text(chromedp.ID("stat-visitors"))); got != "6" {
+			t.Errorf("visitors %q; want 6", got)
+		}
+		shot("overview")
+	})
+
+	t.Run("visitor text is inert", func(t *testing.T) {
+		browser.Do(t, b, 10*time.Second, chromedp.Click(chromedp.CSS(`#panel-sources .tab[data-dim="campaign"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`#panel-sources tr.row`)), chromedp.Sleep(300*time.Millisecond))
+		pwned := browser.Get(t, b, 5*time.Second, chromedp.Evaluate[bool](`document.body.dataset.pwned === '1' || document.querySelectorAll('#panels img').length > 0`))
+		if pwned {
+			t.Fatal("a campaign name ran as HTML")
+		}
+		text := browser.Get(t, b, 5*time.Second, chromedp.Text(chromedp.ID("panel-sources")))
+		if !strings.Contains(text, "<img src=x") {
+			t.Fatalf("the payload is not shown as text: %q", text)
+		}
+	})
+
+	t.Run("clicking a channel filters the page and the URL", func(t *testing.T) {
+		browser.Do(t, b, 20*time.Second, chromedp.Click(chromedp.CSS(`#panel-sources .tab[data-dim="channel"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`#panel-sources tr.row[data-value="Email"]`)),
+			chromedp.Click(chromedp.CSS(`#panel-sources tr.row[data-value="Email"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`.chip[data-dim="channel"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`body[data-loaded="true"] #stat-visitors`)))
+		loc := browser.Get(t, b, 5*time.Second, chromedp.Location())
+		if !strings.Contains(loc, "f=channel~is~Email") {
+			t.Fatalf("URL %s does not carry the filter", loc)
+		}
+		if got := browser.Get(t, b, 5*time.Second, chromedp.Text(chromedp.ID("stat-visitors"))); got != "3" {
+			t.Fatalf("visitors from Email on screen %q; want 3", got)
+		}
+		// The panel drilled down from channels to sources.
+		if src := browser.Get(t, b, 5*time.Second, chromedp.Text(chromedp.CSS(`#panel-sources tr.row td.dim`))); src != "newsletter" {
+			t.Fatalf("first source under Email %q; want newsletter", src)
+		}
+		// Removing the chip removes the filter.
+		browser.Do(t, b, 20*time.Second, chromedp.Click(chromedp.CSS(`.chip-x`)), chromedp.WaitVisible(chromedp.CSS(`body[data-loaded="true"] #stat-visitors`)))
+		if got := browser.Get(t, b, 5*time.Second, chromedp.Text(chromedp.ID("stat-visitors"))); got != "6" {
+			t.Fatalf("visitors after removing the filter %q; want 6", got)
+		}
+	})
+
+	t.Run("a funnel shows the right counts", func(t *testing.T) {
+		browser.Do(t, b, 20*time.Second, chromedp.Click(chromedp.CSS(`nav a[data-view="funnels"]`)),
+			chromedp.WaitVisible(chromedp.ID("funnel-form")),
+			chromedp.SetValue(chromedp.CSS(`#funnel-steps .step:nth-child(1) .step-value`), "/pricing"),
+			chromedp.SetValue(chromedp.CSS(`#funnel-steps .step:nth-child(2) .step-value`), "signup"),
+			chromedp.Click(chromedp.CSS(`#funnel-form button[type="submit"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`body[data-funnel="true"] .funnel-step`)))
+		counts := browser.Get(t, b, 5*time.Second, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll('.funnel-visitors')).map(e => e.textContent)`))
+		if strings.Join(counts, ",") != "3 visitors,2 visitors" {
+			t.Fatalf("funnel counts %v; want 3 then 2", counts)
+		}
+		shot("funnel")
+	})
+
+	t.Run("phone layout", func(t *testing.T) {
+		browser.Do(t, b, 20*time.Second, chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2)),
+			chromedp.Navigate(base+"/?site=dash.test&range=day"),
+			chromedp.WaitVisible(chromedp.CSS(`body[data-loaded="true"] #stat-visitors`)))
+		wide := browser.Get(t, b, 5*time.Second, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth + 1`))
+		if wide {
+			t.Error("the phone layout scrolls sideways")
+		}
+		shot("phone")
+	})
+}

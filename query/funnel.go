@@ -1,0 +1,274 @@
+package query
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/omnistat/omnistat/catalog"
+	"github.com/omnistat/omnistat/store"
+)
+
+// FunnelRequest is the body of POST /api/v1/funnel.
+type FunnelRequest struct {
+	Site       string          `json:"site"`
+	DateRange  json.RawMessage `json:"date_range"`
+	Steps      []FunnelStep    `json:"steps"`
+	Window     string          `json:"window"`
+	Order      string          `json:"order"`
+	Dimensions []string        `json:"dimensions"`
+	Filters    json.RawMessage `json:"filters"`
+}
+
+// FunnelStep is a page pattern (* wildcards) or an event name.
+type FunnelStep struct {
+	Pageview string `json:"pageview,omitempty"`
+	Event    string `json:"event,omitempty"`
+}
+
+// FunnelResponse is the answer.
+type FunnelResponse struct {
+	Steps     []StepResult      `json:"steps"`
+	Breakdown []FunnelBreakdown `json:"breakdown,omitempty"`
+}
+
+// StepResult is one step's numbers.
+type StepResult struct {
+	Label              string  `json:"label"`
+	Visitors           int64   `json:"visitors"`
+	ConversionRate     float64 `json:"conversion_rate"`
+	StepConversionRate float64 `json:"step_conversion_rate"`
+	Dropoff            int64   `json:"dropoff"`
+	MedianSeconds      float64 `json:"median_seconds"`
+}
+
+// FunnelBreakdown is the funnel of the visitors with one dimension value (the value of
+// their first step: first touch).
+type FunnelBreakdown struct {
+	Dimensions []string     `json:"dimensions"`
+	Steps      []StepResult `json:"steps"`
+}
+
+const (
+	maxFunnelWindow = 30 * 24 * time.Hour
+	realtimeWindow  = 5 * time.Minute
+)
+
+// parseWindow reads "30m", "1h", "7d"; default one day.
+func parseWindow(s string) (time.Duration, error) {
+	if s == "" {
+		return 24 * time.Hour, nil
+	}
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		d, err := strconv.Atoi(n)
+		if err != nil || d <= 0 {
+			return 0, badf("window %q is not a duration like 30m, 1h or 7d", s)
+		}
+		return time.Duration(d) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, badf("window %q is not a duration like 30m, 1h or 7d", s)
+	}
+	return d, nil
+}
+
+// Funnel counts the visitors who did the steps: in "strict" order, each later step
+// after the one before and all within the window of the first (ClickHouse's
+// windowFunnel); in "any" order, all of the first k steps within the window, in any
+// order. The median time to a step is from the visitor's first step 1 to their first
+// matching event of that step after it.
+func (e *Engine) Funnel(ctx context.Context, site catalog.Site, req FunnelRequest) (*FunnelResponse, error) {
+	if len(req.Steps) < 2 || len(req.Steps) > 8 {
+		return nil, badf("steps: give 2 to 8 steps")
+	}
+	window, err := parseWindow(req.Window)
+	if err != nil {
+		return nil, err
+	}
+	if window > maxFunnelWindow {
+		return nil, badf("window %q is longer than 30 days", req.Window)
+	}
+	if req.Order == "" {
+		req.Order = "strict"
+	}
+	if req.Order != "strict" && req.Order != "any" {
+		return nil, badf("order %q must be \"strict\" or \"any\"", req.Order)
+	}
+	if len(req.Dimensions) > 1 {
+		return nil, badf("dimensions: a funnel breaks down by at most one")
+	}
+	goals, err := e.cat.Goals(ctx, site.ID)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := Plan(site, goals, Request{DateRange: req.DateRange, Metrics: []string{"visitors"}, Filters: req.Filters}, e.now())
+	if err != nil {
+		return nil, err
+	}
+	var dim *planDim
+	if len(req.Dimensions) == 1 {
+		d, err := resolveDim(req.Dimensions[0], goals)
+		if err != nil {
+			return nil, err
+		}
+		if d.scope != visitScope {
+			return nil, badf("dimension %q: funnels break down by a visit dimension (channel, source, device, country, ...)", d.Name)
+		}
+		dim = &d
+	}
+	b := &builder{params: store.Params{
+		"site": strconv.FormatUint(uint64(site.ID), 10),
+		"from": plan.Period.Start().UTC().Format(tsFormat),
+		"to":   plan.Period.End().UTC().Format(tsFormat),
+	}}
+	var conds, labels []string
+	for i, s := range req.Steps {
+		switch {
+		case (s.Pageview == "") == (s.Event == ""):
+			return nil, badf("steps[%d] needs either pageview or event", i)
+		case s.Pageview != "":
+			if len(s.Pageview) > 512 {
+				return nil, badf("steps[%d].pageview is longer than 512 characters", i)
+			}
+			conds = append(conds, "(name = 'pageview' AND match(path, "+b.param("String", goalPattern(s.Pageview))+"))")
+			labels = append(labels, "Visit "+s.Pageview)
+		default:
+			if len(s.Event) > 120 {
+				return nil, badf("steps[%d].event is longer than 120 characters", i)
+			}
+			conds = append(conds, "(name = "+b.param("String", s.Event)+")")
+			labels = append(labels, s.Event)
+		}
+	}
+	where := []string{"site_id = {site:UInt32}", "ts >= {from:DateTime64(3, 'UTC')}", "ts < {to:DateTime64(3, 'UTC')}",
+		"(" + strings.Join(conds, " OR ") + ")"}
+	for _, f := range plan.Filters {
+		if f.dim.scope == derived {
+			return nil, badf("filters: entry_page and exit_page do not apply to funnels")
+		}
+		where = append(where, b.filterExpr(f.op, b.dimExpr(plan, f.dim), f.values))
+	}
+	win := int64(window / time.Second) // windowFunnel's window must be a literal: a checked integer
+	var level string
+	if req.Order == "strict" {
+		level = fmt.Sprintf("windowFunnel(%d)(toDateTime(ts), %s)", win, strings.Join(conds, ", "))
+	} else {
+		// Any order: step k counts if steps 1..k all happened within the window of
+		// the visitor's first step-1 event.
+		var parts []string
+		for i := range conds {
+			var all []string
+			for j := 0; j <= i; j++ {
+				all = append(all, fmt.Sprintf("countIf(%s AND ts >= t1 AND ts <= t1 + INTERVAL %d SECOND) > 0", conds[j], win))
+			}
+			parts = append(parts, "("+strings.Join(all, " AND ")+")")
+		}
+		// A step after a missing one does not count: the level is the first gap.
+		level = fmt.Sprintf("arrayFirstIndex(x -> x = 0, [%s, 0]) - 1", strings.Join(parts, ", "))
+	}
+	var times []string
+	for i := 1; i < len(conds); i++ {
+		times = append(times, fmt.Sprintf("dateDiff('second', t1, minIf(ts, %s AND ts >= t1))", conds[i]))
+	}
+	dimSel := "''"
+	if dim != nil {
+		dimSel = "argMinIf(" + b.dimExpr(plan, *dim) + ", ts, " + conds[0] + ")"
+	}
+	inner := fmt.Sprintf(`SELECT visitor_id, %s AS lvl, %s AS bd, [%s] AS secs
+FROM (SELECT *, min(if(%s, ts, toDateTime64('2106-01-01 00:00:00', 3, 'UTC'))) OVER (PARTITION BY visitor_id) AS t1
+      FROM events WHERE %s)
+GROUP BY visitor_id`, level, dimSel, strings.Join(times, ", "), conds[0], strings.Join(where, " AND "))
+	var med []string
+	for i := range times {
+		med = append(med, fmt.Sprintf("quantileExactIf(0.5)(secs[%d], lvl >= %d)", i+1, i+2))
+	}
+	var cnt []string
+	for i := range conds {
+		cnt = append(cnt, fmt.Sprintf("countIf(lvl >= %d)", i+1))
+	}
+	sql := fmt.Sprintf("SELECT bd, [%s] AS reached, [%s] AS medians FROM (%s) GROUP BY bd HAVING reached[1] > 0 ORDER BY reached[1] DESC LIMIT 20",
+		strings.Join(cnt, ", "), strings.Join(append([]string{"0"}, med...), ", "), inner)
+	res, err := e.st.Query(ctx, sql, b.params)
+	if err != nil {
+		return nil, fmt.Errorf("query.Funnel: %w", err)
+	}
+	type group struct {
+		key      string
+		reached  []int64
+		medians  []float64
+		visitors int64
+	}
+	var groups []group
+	total := make([]int64, len(conds))
+	for _, r := range res.Rows {
+		g := group{key: text(r[0])}
+		for _, v := range r[1].([]any) {
+			g.reached = append(g.reached, int64(number(v)))
+		}
+		for _, v := range r[2].([]any) {
+			g.medians = append(g.medians, number(v))
+		}
+		for i, n := range g.reached {
+			total[i] += n
+		}
+		groups = append(groups, g)
+	}
+	// Medians of the whole funnel need the whole distribution, not the groups': ask
+	// again without the breakdown only when there is one.
+	medians := make([]float64, len(conds))
+	if dim == nil && len(groups) == 1 {
+		medians = groups[0].medians
+	} else if len(groups) > 0 {
+		whole, err := e.Funnel(ctx, site, FunnelRequest{Site: req.Site, DateRange: req.DateRange, Steps: req.Steps, Window: req.Window, Order: req.Order, Filters: req.Filters})
+		if err != nil {
+			return nil, err
+		}
+		for i, s := range whole.Steps {
+			medians[i] = s.MedianSeconds
+		}
+	}
+	out := &FunnelResponse{Steps: steps(labels, total, medians)}
+	if dim != nil {
+		sort.SliceStable(groups, func(i, j int) bool { return groups[i].reached[0] > groups[j].reached[0] })
+		for _, g := range groups {
+			out.Breakdown = append(out.Breakdown, FunnelBreakdown{Dimensions: []string{g.key}, Steps: steps(labels, g.reached, g.medians)})
+		}
+	}
+	return out, nil
+}
+
+func steps(labels []string, reached []int64, medians []float64) []StepResult {
+	out := make([]StepResult, len(labels))
+	for i := range labels {
+		s := StepResult{Label: labels[i]}
+		if i < len(reached) {
+			s.Visitors = reached[i]
+		}
+		if i < len(medians) && !math.IsNaN(medians[i]) {
+			s.MedianSeconds = medians[i]
+		}
+		first := reached[0]
+		s.ConversionRate = pct(s.Visitors, first)
+		if i == 0 {
+			s.StepConversionRate = pct(s.Visitors, first)
+		} else {
+			s.StepConversionRate = pct(s.Visitors, reached[i-1])
+			s.Dropoff = reached[i-1] - s.Visitors
+		}
+		out[i] = s
+	}
+	return out
+}
+
+func pct(a, b int64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return math.Round(float64(a)/float64(b)*10000) / 100
+}
