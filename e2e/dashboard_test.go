@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -92,7 +93,7 @@ func TestDashboardInRealBrowser(t *testing.T) {
 	b := browser.New(t)
 	shots := screenshotDir(t)
 	shot := func(name string) {
-		png := browser.Get(t, b, 20*time.Second, chromedp.FullScreenshot(90))
+		png := browser.Get(t, b, 20*time.Second, chromedp.FullScreenshot(100))
 		os.WriteFile(filepath.Join(shots, name+".png"), png, 0o644)
 	}
 	browser.Do(t, b, 30*time.Second,
@@ -137,7 +138,7 @@ func TestDashboardInRealBrowser(t *testing.T) {
 			chromedp.Click(chromedp.CSS(`#panel-sources tr.row[data-value="Email"]`)),
 			chromedp.WaitVisible(chromedp.CSS(`.chip[data-dim="channel"]`)),
 			chromedp.WaitVisible(chromedp.CSS(`body[data-loaded="true"] #stat-visitors`)))
-		loc := browser.Get(t, b, 5*time.Second, chromedp.Location())
+		loc, _ := url.QueryUnescape(browser.Get(t, b, 5*time.Second, chromedp.Location()))
 		if !strings.Contains(loc, "f=channel~is~Email") {
 			t.Fatalf("URL %s does not carry the filter", loc)
 		}
@@ -175,7 +176,8 @@ func TestDashboardInRealBrowser(t *testing.T) {
 			chromedp.WaitVisible(chromedp.CSS(`body[data-loaded="true"] #stat-visitors`)))
 		wide := browser.Get(t, b, 5*time.Second, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth + 1`))
 		if wide {
-			t.Error("the phone layout scrolls sideways")
+			culprit := browser.Get(t, b, 5*time.Second, chromedp.Evaluate[string](`Array.from(document.querySelectorAll('#view-overview *')).filter(e => e.scrollWidth > e.clientWidth + 1 || e.getBoundingClientRect().right > 380).slice(0, 12).map(e => e.tagName + '.' + e.className + '#' + e.id + ' ' + Math.round(e.getBoundingClientRect().right)).join('; ') + ' inner=' + window.innerWidth + ' scroll=' + document.documentElement.scrollWidth`))
+			t.Errorf("the phone layout scrolls sideways: %s", culprit)
 		}
 		shot("phone")
 	})

@@ -183,7 +183,7 @@ func (e *Engine) Funnel(ctx context.Context, site catalog.Site, req FunnelReques
 	inner := fmt.Sprintf(`SELECT visitor_id, %s AS lvl, %s AS bd, [%s] AS secs
 FROM (SELECT *, min(if(%s, ts, toDateTime64('2106-01-01 00:00:00', 3, 'UTC'))) OVER (PARTITION BY visitor_id) AS t1
       FROM events WHERE %s)
-GROUP BY visitor_id`, level, dimSel, strings.Join(times, ", "), conds[0], strings.Join(where, " AND "))
+GROUP BY visitor_id, t1`, level, dimSel, strings.Join(times, ", "), conds[0], strings.Join(where, " AND "))
 	var med []string
 	for i := range times {
 		med = append(med, fmt.Sprintf("quantileExactIf(0.5)(secs[%d], lvl >= %d)", i+1, i+2))

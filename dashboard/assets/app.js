@@ -177,7 +177,6 @@
           el('span', { 'class': 'value', id: 'stat-' + m, text: fmt(m, v) }),
           change == null ? null : el('span', { 'class': 'change ' + good, text: (change >= 0 ? '↑ ' : '↓ ') + Math.abs(Math.round(change)) + '%' })));
       });
-      document.body.dataset.loaded = 'true';
     }).catch(function (err) { box.append(el('p', { 'class': 'error', text: 'Top stats: ' + err.message })); });
   }
 
@@ -342,7 +341,7 @@
       function () { return api('GET', '/api/v1/goals?site=' + site).then(function (r) { return r.goals || []; }); },
       ['name', 'event', 'page'],
       function (g) { return api('DELETE', '/api/v1/goals?site=' + site + '&id=' + encodeURIComponent(g.id)); },
-      el('form', { 'class': 'row', onsubmit: function (e) {
+      el('form', { 'class': 'form-row', onsubmit: function (e) {
         e.preventDefault();
         var b = { site: state.site }; b[goalKind.value] = goalName.value;
         api('POST', '/api/v1/goals', b).then(function () { goalName.value = ''; refreshGoals(); }).catch(function (err) { status(err.message); });
@@ -356,7 +355,7 @@
       function () { return api('GET', '/api/v1/links?site=' + site).then(function (r) { return r.links || []; }); },
       ['slug', 'target', 'campaign', 'channel'],
       function (l) { return api('DELETE', '/api/v1/links?site=' + site + '&slug=' + encodeURIComponent(l.slug)); },
-      el('form', { 'class': 'row', onsubmit: function (e) {
+      el('form', { 'class': 'form-row', onsubmit: function (e) {
         e.preventDefault();
         api('POST', '/api/v1/links', { site: state.site, slug: slug.value, target: target.value, campaign: campaign.value, channel: channel.value })
           .then(function () { slug.value = target.value = campaign.value = channel.value = ''; refreshLinks(); }).catch(function (err) { status(err.message); });
@@ -368,7 +367,7 @@
       function () { return api('GET', '/api/v1/keys?site=' + site).then(function (r) { return r.keys || []; }); },
       ['id', 'name'],
       function (k) { return api('DELETE', '/api/v1/keys?site=' + site + '&id=' + encodeURIComponent(k.id)); },
-      el('form', { 'class': 'row', onsubmit: function (e) {
+      el('form', { 'class': 'form-row', onsubmit: function (e) {
         e.preventDefault();
         api('POST', '/api/v1/keys', { site: state.site, name: keyName.value }).then(function (k) {
           shown.textContent = 'New key (copy it now): ' + k.key; keyName.value = ''; refreshKeys();
