@@ -89,8 +89,10 @@ var dimensions = map[string]dimension{
 }
 
 // timeBuckets are the time:* dimensions, bucketed in the site's timezone ({tz:String}).
+// Hours are kept as instants (Unix seconds) and shown with their UTC offset, because a
+// local hour repeats when clocks go back; days, weeks and months are local dates.
 var timeBuckets = map[string]string{
-	"hour":  "toString(toStartOfHour(ts, {tz:String}))",
+	"hour":  "toString(toUnixTimestamp(toStartOfHour(ts, {tz:String})))",
 	"day":   "toString(toDate(ts, {tz:String}))",
 	"week":  "toString(toMonday(ts, {tz:String}))",
 	"month": "toString(toStartOfMonth(ts, {tz:String}))",

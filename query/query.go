@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 	"sync"
 	"time"
 
@@ -148,7 +149,13 @@ func (e *Engine) Query(ctx context.Context, site catalog.Site, req Request) (*Re
 	}
 	out.Totals = totals(jobs[0].res)
 	if len(plan.Dims) > 0 {
-		if out.Results, out.Meta.More, err = Shape(plan, jobs[1].res); err != nil {
+		var hours []string
+		if isTimeOnly(plan) && plan.Dims[0].time == "hour" {
+			if hours, err = e.hourBuckets(ctx, plan); err != nil {
+				return nil, err
+			}
+		}
+		if out.Results, out.Meta.More, err = Shape(plan, jobs[1].res, hours); err != nil {
 			return nil, err
 		}
 	} else {
@@ -165,6 +172,24 @@ func (e *Engine) Query(ctx context.Context, site catalog.Site, req Request) (*Re
 		return nil, err
 	}
 	out.Meta.Rows = len(out.Results)
+	return out, nil
+}
+
+// hourBuckets asks the engine for the hourly buckets of the period: its toStartOfHour
+// over a 15-minute grid, which finds every bucket also in zones with 30- and 45-minute
+// offsets, with the engine's own rule for them.
+func (e *Engine) hourBuckets(ctx context.Context, plan *QueryPlan) ([]string, error) {
+	start, end := plan.Period.Start().UTC(), plan.Period.End().UTC()
+	res, err := e.st.Query(ctx, `SELECT DISTINCT toUnixTimestamp(toStartOfHour(toDateTime({start:UInt32}, 'UTC') + number * 900, {tz:String})) AS b
+		FROM numbers({n:UInt32}) ORDER BY b`, store.Params{"start": strconv.FormatInt(start.Unix(), 10), "tz": plan.Site.Timezone,
+		"n": strconv.FormatInt(int64(end.Sub(start)/(15*time.Minute)), 10)})
+	if err != nil {
+		return nil, fmt.Errorf("query.hourBuckets: %w", err)
+	}
+	out := make([]string, 0, len(res.Rows))
+	for _, r := range res.Rows {
+		out = append(out, hourName(text(r[0]), plan.Period.From.Location()))
+	}
 	return out, nil
 }
 

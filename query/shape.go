@@ -10,10 +10,14 @@ import (
 	"github.com/omnistat/omnistat/store"
 )
 
+// HourFormat is how hourly buckets are named: local time with its UTC offset, so the
+// hour that repeats when clocks go back is two distinct buckets.
+const HourFormat = "2006-01-02T15:04:05-07:00"
+
 // Shape turns the engine's rows into the API's rows: dimension values as text, metrics
 // as numbers, at most the plan's limit (More says there are more), and a time series
-// zero-filled over the whole period.
-func Shape(p *QueryPlan, res *store.Result) ([]Row, bool, error) {
+// zero-filled over hours (given by the engine) or days, weeks and months of the period.
+func Shape(p *QueryPlan, res *store.Result, hours []string) ([]Row, bool, error) {
 	nd := len(p.Dims)
 	rows := make([]Row, 0, len(res.Rows))
 	for _, r := range res.Rows {
@@ -23,6 +27,9 @@ func Shape(p *QueryPlan, res *store.Result) ([]Row, bool, error) {
 		row := Row{Dimensions: make([]string, nd), Metrics: make([]float64, len(p.Metrics))}
 		for i := 0; i < nd; i++ {
 			row.Dimensions[i] = text(r[i])
+			if p.Dims[i].time == "hour" {
+				row.Dimensions[i] = hourName(row.Dimensions[i], p.Period.From.Location())
+			}
 		}
 		for i := range p.Metrics {
 			row.Metrics[i] = number(r[nd+i])
@@ -30,7 +37,7 @@ func Shape(p *QueryPlan, res *store.Result) ([]Row, bool, error) {
 		rows = append(rows, row)
 	}
 	if isTimeOnly(p) {
-		return fillTime(p, rows), false, nil
+		return fillTime(p, rows, hours), false, nil
 	}
 	more := len(rows) > p.Limit
 	if more {
@@ -39,24 +46,23 @@ func Shape(p *QueryPlan, res *store.Result) ([]Row, bool, error) {
 	return rows, more, nil
 }
 
-// Buckets lists the time buckets of a period in the site's timezone, as the engine
-// names them (toStartOfHour / toDate / toMonday / toStartOfMonth in that timezone).
-// Hours are walked in UTC and named in local time, so a 23- or 25-hour day has 23 or
-// 25 buckets, and a 30- or 45-minute zone offset is handled as the engine does.
+// hourName turns a bucket's Unix seconds into its name in loc.
+func hourName(unix string, loc *time.Location) string {
+	n, err := strconv.ParseInt(unix, 10, 64)
+	if err != nil {
+		return unix
+	}
+	return time.Unix(n, 0).In(loc).Format(HourFormat)
+}
+
+// Buckets lists the day, week or month buckets of a period in the site's timezone,
+// named as the engine names them (toDate / toMonday / toStartOfMonth). Hours come from
+// the engine itself (Engine.hourBuckets): its rule for zones whose offset changes by 30
+// minutes within a day is its own.
 func Buckets(period Period, unit string) []string {
 	loc := period.From.Location()
 	var out []string
 	switch unit {
-	case "hour":
-		seen := map[string]bool{}
-		for t := period.Start().UTC(); t.Before(period.End()); t = t.Add(time.Hour) {
-			l := t.In(loc)
-			k := time.Date(l.Year(), l.Month(), l.Day(), l.Hour(), 0, 0, 0, loc).Format("2006-01-02 15:04:05")
-			if !seen[k] {
-				seen[k] = true
-				out = append(out, k)
-			}
-		}
 	case "day":
 		for d := period.From; !d.After(period.To); d = time.Date(d.Year(), d.Month(), d.Day()+1, 0, 0, 0, 0, loc) {
 			out = append(out, d.Format("2006-01-02"))
@@ -75,13 +81,17 @@ func Buckets(period Period, unit string) []string {
 	return out
 }
 
-func fillTime(p *QueryPlan, rows []Row) []Row {
+func fillTime(p *QueryPlan, rows []Row, hours []string) []Row {
 	byKey := map[string]Row{}
 	for _, r := range rows {
 		byKey[r.Dimensions[0]] = r
 	}
+	keys := hours
+	if p.Dims[0].time != "hour" {
+		keys = Buckets(p.Period, p.Dims[0].time)
+	}
 	var out []Row
-	for _, k := range Buckets(p.Period, p.Dims[0].time) {
+	for _, k := range keys {
 		r, ok := byKey[k]
 		if !ok {
 			r = Row{Dimensions: []string{k}, Metrics: make([]float64, len(p.Metrics))}
