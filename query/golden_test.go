@@ -100,7 +100,9 @@ func TestGoldenAgainstGo(t *testing.T) {
 				if len(ds) > 0 && ds[0] == "time:day" {
 					got = dropZeroRows(got) // the API zero-fills days without traffic
 				}
-				sort.Slice(got, func(i, j int) bool { return strings.Join(got[i].Dimensions, "\x00") < strings.Join(got[j].Dimensions, "\x00") })
+				sort.Slice(got, func(i, j int) bool {
+					return strings.Join(got[i].Dimensions, "\x00") < strings.Join(got[j].Dimensions, "\x00")
+				})
 				if len(got) != len(want) {
 					t.Fatalf("%d rows; want %d", len(got), len(want))
 				}
