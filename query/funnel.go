@@ -186,7 +186,7 @@ FROM (SELECT *, min(if(%s, ts, toDateTime64('2106-01-01 00:00:00', 3, 'UTC'))) O
 GROUP BY visitor_id, t1`, level, dimSel, strings.Join(times, ", "), conds[0], strings.Join(where, " AND "))
 	var med []string
 	for i := range times {
-		med = append(med, fmt.Sprintf("quantileExactIf(0.5)(secs[%d], lvl >= %d)", i+1, i+2))
+		med = append(med, fmt.Sprintf("quantileExactInclusiveIf(0.5)(secs[%d], lvl >= %d)", i+1, i+2))
 	}
 	var cnt []string
 	for i := range conds {
