@@ -42,6 +42,14 @@ func TestCLIAgainstRunningServer(t *testing.T) {
 	if out := srv.CLI("user", "add", "ann@example.com", "--password", "correct horse battery"); !strings.Contains(out, "ann@example.com") {
 		t.Fatalf("user add printed %q", out)
 	}
+	if out := srv.CLI("demo", "--days", "3"); !strings.Contains(out, "demo.example") {
+		t.Fatalf("demo printed %q", out)
+	}
+	key := strings.TrimSpace(srv.CLI("key", "create", "--site", "demo.example"))
+	got := queryAPI(t, srv.URL, key, `{"site":"demo.example","date_range":"7d","metrics":["visitors","conversions"]}`)
+	if totals := got["totals"].(map[string]any); totals["visitors"].(float64) < 100 || totals["conversions"].(float64) < 1 {
+		t.Fatalf("the demo site's totals %v; want a living site with conversions", totals)
+	}
 	srv.Stop()
 	// With the server stopped, the command opens the engine itself.
 	out, err := apptest.RunCLI(t, "key", "create", "--site", "cli.test", "--data-dir", srv.DataDir)

@@ -20,6 +20,7 @@ import (
 
 	"github.com/omnistat/omnistat/app"
 	"github.com/omnistat/omnistat/catalog"
+	"github.com/omnistat/omnistat/store"
 )
 
 // adminRequest is one management command (site add, key create, user add), parsed.
@@ -30,11 +31,14 @@ type adminRequest struct {
 	Name     string `json:"name,omitempty"`
 	Email    string `json:"email,omitempty"`
 	Password string `json:"password,omitempty"`
+	Days     int    `json:"days,omitempty"`
 }
 
 // execAdmin runs a management command against the catalog and returns what to print.
-func execAdmin(ctx context.Context, cat *catalog.Catalog, req adminRequest) (string, error) {
+func execAdmin(ctx context.Context, cat *catalog.Catalog, st store.Store, req adminRequest) (string, error) {
 	switch req.Cmd {
+	case "demo":
+		return demo(ctx, cat, st, req.Domain, req.Days)
 	case "site add":
 		s, err := cat.AddSite(ctx, req.Domain, req.Timezone)
 		if err != nil {
@@ -79,6 +83,9 @@ func admin(ctx context.Context, cmd string, args []string, stdin io.Reader, stdo
 		fs.StringVar(&req.Name, "name", "", "a name to recognise the key by")
 	case "user add":
 		fs.StringVar(&req.Password, "password", "", "the password (prompted for when not given)")
+	case "demo":
+		fs.StringVar(&req.Domain, "site", "demo.example", "the demo site (created if missing)")
+		fs.IntVar(&req.Days, "days", 30, "days of traffic, ending now")
 	default:
 		fmt.Fprint(stderr, usage)
 		return errUsage
@@ -104,6 +111,10 @@ func admin(ctx context.Context, cmd string, args []string, stdin io.Reader, stdo
 	case "key create":
 		if req.Domain == "" || len(positional) != 0 {
 			return fmt.Errorf("usage: omnistat key create --site DOMAIN [--name N]")
+		}
+	case "demo":
+		if len(positional) != 0 || req.Days < 1 || req.Days > 400 {
+			return fmt.Errorf("usage: omnistat demo [--site demo.example] [--days 30] (1 to 400 days)")
 		}
 	case "user add":
 		if len(positional) != 1 {
@@ -133,7 +144,7 @@ func admin(ctx context.Context, cmd string, args []string, stdin io.Reader, stdo
 		return err
 	}
 	defer st.Close()
-	out, err := execAdmin(ctx, catalog.New(st), req)
+	out, err := execAdmin(ctx, catalog.New(st), st, req)
 	if err != nil {
 		return err
 	}
@@ -189,7 +200,7 @@ func viaSocket(ctx context.Context, path string, req adminRequest) (out string, 
 
 // serveAdminSocket answers management commands from the CLI on a Unix socket that only
 // the server's user can open (mode 0600).
-func serveAdminSocket(ctx context.Context, path string, cat *catalog.Catalog) (func(), error) {
+func serveAdminSocket(ctx context.Context, path string, cat *catalog.Catalog, st store.Store) (func(), error) {
 	_ = os.Remove(path)
 	ln, err := net.Listen("unix", path)
 	if err != nil {
@@ -206,7 +217,7 @@ func serveAdminSocket(ctx context.Context, path string, cat *catalog.Catalog) (f
 			json.NewEncoder(w).Encode(map[string]string{"error": "bad admin request"})
 			return
 		}
-		out, err := execAdmin(r.Context(), cat, req)
+		out, err := execAdmin(r.Context(), cat, st, req)
 		if err != nil {
 			json.NewEncoder(w).Encode(map[string]string{"error": err.Error()})
 			return

@@ -22,6 +22,7 @@ Usage:
   omnistat site add DOMAIN [--timezone TZ]     register a site; prints its id
   omnistat key create --site DOMAIN [--name N] print a new API key (shown once)
   omnistat user add EMAIL [--password P]       create a dashboard user (prompts for the password)
+  omnistat demo [--site demo.example] [--days 30]  fill a demo site with realistic traffic
   omnistat version                             print the version
 
 Every flag has an OMNISTAT_* environment twin (--data-dir is OMNISTAT_DATA_DIR); a flag
@@ -59,6 +60,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return serve(ctx, rest, stderr)
 	case "migrate":
 		return migrate(ctx, rest, stdout, stderr)
+	case "demo":
+		return admin(ctx, "demo", rest, stdin, stdout, stderr)
 	case "site", "key", "user":
 		if len(rest) == 0 {
 			fmt.Fprint(stderr, usage)

@@ -77,7 +77,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("listen %s: %w", c.Addr, err)
 	}
 	if c.App.ClickHouseURL == "" {
-		closeAdmin, err := serveAdminSocket(ctx, socketPath(c.App.DataDir), a.Catalog)
+		closeAdmin, err := serveAdminSocket(ctx, socketPath(c.App.DataDir), a.Catalog, a.Store)
 		if err != nil {
 			a.Close(ctx)
 			return err
