@@ -154,36 +154,43 @@ func (e *Engine) Funnel(ctx context.Context, site catalog.Site, req FunnelReques
 		}
 		where = append(where, b.filterExpr(f.op, b.dimExpr(plan, f.dim), f.values))
 	}
-	win := int64(window / time.Second) // windowFunnel's window must be a literal: a checked integer
-	var level string
-	if req.Order == "strict" {
-		level = fmt.Sprintf("windowFunnel(%d)(toDateTime(ts), %s)", win, strings.Join(conds, ", "))
-	} else {
-		// Any order: step k counts if steps 1..k all happened within the window of
-		// the visitor's first step-1 event.
-		var parts []string
-		for i := range conds {
-			var all []string
-			for j := 0; j <= i; j++ {
-				all = append(all, fmt.Sprintf("countIf(%s AND ts >= t1 AND ts <= t1 + INTERVAL %d SECOND) > 0", conds[j], win))
-			}
-			parts = append(parts, "("+strings.Join(all, " AND ")+")")
-		}
-		// A step after a missing one does not count: the level is the first gap.
-		level = fmt.Sprintf("arrayFirstIndex(x -> x = 0, [%s, 0]) - 1", strings.Join(parts, ", "))
-	}
-	var times []string
-	for i := 1; i < len(conds); i++ {
-		times = append(times, fmt.Sprintf("dateDiff('second', t1, minIf(ts, %s AND ts >= t1))", conds[i]))
+	win := int64(window / time.Second) // a checked integer: windowFunnel's window must be a literal
+	// One GROUP BY visitor_id answers everything: each visitor's step events as
+	// (ts, bit mask of the steps the event is) in an array, and the levels computed
+	// over it. A window over the visitor (to find the first step-1 event) would sort
+	// every event of the range first, which costs more than the rest of the query.
+	var mask []string
+	for i, c := range conds {
+		mask = append(mask, fmt.Sprintf("bitShiftLeft(toUInt64(%s), %d)", c, i))
 	}
 	dimSel := "''"
 	if dim != nil {
 		dimSel = "argMinIf(" + b.dimExpr(plan, *dim) + ", ts, " + conds[0] + ")"
 	}
-	inner := fmt.Sprintf(`SELECT visitor_id, %s AS lvl, %s AS bd, [%s] AS secs
-FROM (SELECT *, min(if(%s, ts, toDateTime64('2106-01-01 00:00:00', 3, 'UTC'))) OVER (PARTITION BY visitor_id) AS t1
-      FROM events WHERE %s)
-GROUP BY visitor_id, t1`, level, dimSel, strings.Join(times, ", "), conds[0], strings.Join(where, " AND "))
+	perVisitor := fmt.Sprintf("SELECT visitor_id, groupArray((ts, %s)) AS evs, %s AS bd, windowFunnel(%d)(toDateTime(ts), %s) AS wf\nFROM events WHERE %s\nGROUP BY visitor_id",
+		strings.Join(mask, " + "), dimSel, win, strings.Join(conds, ", "), strings.Join(where, " AND "))
+	// t1 is the visitor's first step-1 event; the medians count from it.
+	const t1 = "arrayMin(arrayMap(x -> x.1, arrayFilter(x -> bitTest(x.2, 0), evs)))"
+	level := "wf"
+	if req.Order != "strict" {
+		// Any order: step k counts if steps 1..k all happened within the window of
+		// the visitor's first step-1 event; a step after a missing one does not count.
+		var parts []string
+		for i := range conds {
+			var all []string
+			for j := 0; j <= i; j++ {
+				all = append(all, fmt.Sprintf("arrayExists(x -> bitTest(x.2, %d) AND x.1 >= t1 AND x.1 <= t1 + INTERVAL %d SECOND, evs)", j, win))
+			}
+			parts = append(parts, "("+strings.Join(all, " AND ")+")")
+		}
+		level = fmt.Sprintf("arrayFirstIndex(x -> x = 0, [%s, 0]) - 1", strings.Join(parts, ", "))
+	}
+	var times []string
+	for i := 1; i < len(conds); i++ {
+		times = append(times, fmt.Sprintf("dateDiff('second', t1, arrayMin(arrayMap(x -> x.1, arrayFilter(x -> bitTest(x.2, %d) AND x.1 >= t1, evs))))", i))
+	}
+	inner := fmt.Sprintf("SELECT visitor_id, %s AS t1, if(arrayExists(x -> bitTest(x.2, 0), evs), %s, 0) AS lvl, bd, [%s] AS secs\nFROM (%s)",
+		t1, level, strings.Join(times, ", "), perVisitor)
 	var med []string
 	for i := range times {
 		med = append(med, fmt.Sprintf("quantileExactInclusiveIf(0.5)(secs[%d], lvl >= %d)", i+1, i+2))

@@ -54,6 +54,10 @@ func load(t *testing.T, tz string, opts querytest.Options) (*fixture, []collecto
 
 var allMetrics = query.MetricNames
 
+// flatMetrics are those that need no visit totals, answered in one pass.
+var flatMetrics = []string{"visitors", "visits", "pageviews", "views_per_visit", "events", "conversions",
+	"conversion_rate", "revenue", "impressions", "clicks", "ctr", "interaction_rate"}
+
 // The answers of the API against the real engine equal those computed in Go from the
 // same generated traffic, for every metric and many dimension × filter combinations.
 func TestGoldenAgainstGo(t *testing.T) {
@@ -80,51 +84,56 @@ func TestGoldenAgainstGo(t *testing.T) {
 		"prop is":              {{Op: "is", Dim: "prop:plan", Values: []string{"pro"}}},
 	}
 	dims := [][]string{nil, {"channel"}, {"device"}, {"page"}, {"time:day"}, {"country", "device"}, {"event"}, {"content_name"}, {"campaign"}}
+	// Every combination twice: with all metrics (the two-level form, grouped by visit)
+	// and with the metrics that need no visit totals (the flat, one-pass form).
+	metricSets := map[string][]string{"all": allMetrics, "flat": flatMetrics}
 	checked := 0
-	for fname, fs := range filters {
-		for _, ds := range dims {
-			name := fname + " by " + strings.Join(ds, "+")
-			t.Run(name, func(t *testing.T) {
-				var raw [][]any
-				for _, fl := range fs {
-					raw = append(raw, []any{fl.Op, fl.Dim, fl.Values})
-				}
-				fb, _ := json.Marshal(raw)
-				res, err := f.engine.Query(ctx, f.site, query.Request{DateRange: json.RawMessage(`["2026-10-05","2026-10-31"]`),
-					Metrics: allMetrics, Dimensions: ds, Filters: fb, Limit: 10000})
-				if err != nil {
-					t.Fatal(err)
-				}
-				want := querytest.Expect(events, querytest.Query{From: from, To: to, TZ: time.UTC, Metrics: allMetrics, Dims: ds, Filters: fs, Goals: goals})
-				got := res.Results
-				if len(ds) > 0 && ds[0] == "time:day" {
-					got = dropZeroRows(got) // the API zero-fills days without traffic
-				}
-				sort.Slice(got, func(i, j int) bool {
-					return strings.Join(got[i].Dimensions, "\x00") < strings.Join(got[j].Dimensions, "\x00")
+	for setName, allMetrics := range metricSets {
+		for fname, fs := range filters {
+			for _, ds := range dims {
+				name := setName + " " + fname + " by " + strings.Join(ds, "+")
+				t.Run(name, func(t *testing.T) {
+					var raw [][]any
+					for _, fl := range fs {
+						raw = append(raw, []any{fl.Op, fl.Dim, fl.Values})
+					}
+					fb, _ := json.Marshal(raw)
+					res, err := f.engine.Query(ctx, f.site, query.Request{DateRange: json.RawMessage(`["2026-10-05","2026-10-31"]`),
+						Metrics: allMetrics, Dimensions: ds, Filters: fb, Limit: 10000})
+					if err != nil {
+						t.Fatal(err)
+					}
+					want := querytest.Expect(events, querytest.Query{From: from, To: to, TZ: time.UTC, Metrics: allMetrics, Dims: ds, Filters: fs, Goals: goals})
+					got := res.Results
+					if len(ds) > 0 && ds[0] == "time:day" {
+						got = dropZeroRows(got) // the API zero-fills days without traffic
+					}
+					sort.Slice(got, func(i, j int) bool {
+						return strings.Join(got[i].Dimensions, "\x00") < strings.Join(got[j].Dimensions, "\x00")
+					})
+					if len(got) != len(want) {
+						t.Fatalf("%d rows; want %d", len(got), len(want))
+					}
+					for i := range want {
+						if strings.Join(got[i].Dimensions, "|") != strings.Join(want[i].Dims, "|") {
+							t.Fatalf("row %d dimensions %v; want %v", i, got[i].Dimensions, want[i].Dims)
+						}
+						for j, m := range allMetrics {
+							if math.Abs(got[i].Metrics[j]-want[i].Metrics[j]) > 0.011 {
+								t.Errorf("row %v %s = %v; want %v", want[i].Dims, m, got[i].Metrics[j], want[i].Metrics[j])
+							}
+						}
+					}
+					if len(ds) == 0 {
+						for j, m := range allMetrics {
+							if math.Abs(res.Totals[m]-want[0].Metrics[j]) > 0.011 {
+								t.Errorf("totals %s = %v; want %v", m, res.Totals[m], want[0].Metrics[j])
+							}
+						}
+					}
 				})
-				if len(got) != len(want) {
-					t.Fatalf("%d rows; want %d", len(got), len(want))
-				}
-				for i := range want {
-					if strings.Join(got[i].Dimensions, "|") != strings.Join(want[i].Dims, "|") {
-						t.Fatalf("row %d dimensions %v; want %v", i, got[i].Dimensions, want[i].Dims)
-					}
-					for j, m := range allMetrics {
-						if math.Abs(got[i].Metrics[j]-want[i].Metrics[j]) > 0.011 {
-							t.Errorf("row %v %s = %v; want %v", want[i].Dims, m, got[i].Metrics[j], want[i].Metrics[j])
-						}
-					}
-				}
-				if len(ds) == 0 {
-					for j, m := range allMetrics {
-						if math.Abs(res.Totals[m]-want[0].Metrics[j]) > 0.011 {
-							t.Errorf("totals %s = %v; want %v", m, res.Totals[m], want[0].Metrics[j])
-						}
-					}
-				}
-			})
-			checked++
+				checked++
+			}
 		}
 	}
 	t.Logf("%d combinations of filters and dimensions checked, %d metrics each, on %d events", checked, len(allMetrics), len(events))

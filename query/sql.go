@@ -98,14 +98,19 @@ func Build(p *QueryPlan, period Period, totals bool) (string, store.Params) {
 	if totals {
 		dims = nil
 	}
+	if isFlat(p, dims) {
+		return b.flat(p, dims), b.params
+	}
 	window := false
 	for _, d := range dims {
 		window = window || d.scope == eventScope
 	}
 
 	// Inner: events of the range, grouped by visit and event-level dimensions.
-	inner := []string{"visitor_id", "session_id"}
-	group := []string{"visitor_id", "session_id"}
+	// A visit is its session_id (drawn at random per visit, so one visitor's); grouping
+	// by it alone hashes one 64-bit key instead of two.
+	inner := []string{"any(visitor_id) AS vid", "session_id"}
+	group := []string{"session_id"}
 	for i, d := range dims {
 		if d.scope == derived {
 			continue
@@ -119,16 +124,7 @@ func Build(p *QueryPlan, period Period, totals bool) (string, store.Params) {
 		"argMinIf(path, ts, name = 'pageview') AS g_entry", "minIf(ts, name = 'pageview') AS g_entry_ts",
 		"argMaxIf(path, ts, name = 'pageview') AS g_exit", "maxIf(ts, name = 'pageview') AS g_exit_ts",
 		"countIf(name = 'pageview') > 0 AS g_haspv")
-	where := []string{"site_id = {site:UInt32}", "ts >= {from:DateTime64(3, 'UTC')}", "ts < {to:DateTime64(3, 'UTC')}"}
-	var outerWhere []string
-	for _, f := range p.Filters {
-		switch {
-		case f.dim.scope == derived:
-			outerWhere = append(outerWhere, b.filterExpr(f.op, f.dim.expr, f.values))
-		default:
-			where = append(where, b.filterExpr(f.op, b.dimExpr(p, f.dim), f.values))
-		}
-	}
+	where, outerWhere := b.where(p)
 	for i, d := range dims {
 		if d.goal {
 			outerWhere = append(outerWhere, "d"+strconv.Itoa(i)+" != ''")
@@ -140,13 +136,13 @@ func Build(p *QueryPlan, period Period, totals bool) (string, store.Params) {
 	// Middle: the visit's own facts next to each group.
 	var middle string
 	if window {
-		middle = `SELECT *, sum(pv) OVER s AS s_pv, sum(inter) OVER s AS s_inter, sum(engaged) OVER s AS s_engaged,
+		middle = `SELECT *, vid AS visitor_id, sum(pv) OVER s AS s_pv, sum(inter) OVER s AS s_inter, sum(engaged) OVER s AS s_engaged,
 	min(t0) OVER s AS s_t0, max(t1) OVER s AS s_t1, max(conv) OVER s AS s_conv,
 	argMinIf(g_entry, g_entry_ts, g_haspv) OVER s AS entry_page, argMaxIf(g_exit, g_exit_ts, g_haspv) OVER s AS exit_page
 FROM (` + innerSQL + `)
-WINDOW s AS (PARTITION BY visitor_id, session_id)`
+WINDOW s AS (PARTITION BY session_id)`
 	} else {
-		middle = `SELECT *, pv AS s_pv, inter AS s_inter, engaged AS s_engaged, t0 AS s_t0, t1 AS s_t1, conv AS s_conv,
+		middle = `SELECT *, vid AS visitor_id, pv AS s_pv, inter AS s_inter, engaged AS s_engaged, t0 AS s_t0, t1 AS s_t1, conv AS s_conv,
 	g_entry AS entry_page, g_exit AS exit_page
 FROM (` + innerSQL + `)`
 	}
@@ -171,25 +167,48 @@ FROM (` + innerSQL + `)`
 	}
 	if len(outerGroup) > 0 {
 		sql += "\nGROUP BY " + strings.Join(outerGroup, ", ")
-		var ob []string
-		for _, o := range p.OrderBy {
-			key := o.key
+		sql += orderAndLimit(p, func(key string) string {
 			for i, d := range dims {
-				if d.Name == o.key {
-					key = "d" + strconv.Itoa(i)
+				if d.Name == key {
+					return "d" + strconv.Itoa(i)
 				}
 			}
-			if o.desc {
-				key += " DESC"
-			}
-			ob = append(ob, key)
-		}
-		sql += "\nORDER BY " + strings.Join(ob, ", ")
-		if !isTimeOnly(p) {
-			sql += fmt.Sprintf("\nLIMIT %d OFFSET %d", p.Limit+1, p.Offset)
-		}
+			return key
+		})
 	}
 	return sql, b.params
+}
+
+// where is the inner level's conditions: the site, the period and the event-level
+// filters; and the outer level's: filters on what only the whole visit knows.
+func (b *builder) where(p *QueryPlan) (inner, outer []string) {
+	inner = []string{"site_id = {site:UInt32}", "ts >= {from:DateTime64(3, 'UTC')}", "ts < {to:DateTime64(3, 'UTC')}"}
+	for _, f := range p.Filters {
+		if f.dim.scope == derived {
+			outer = append(outer, b.filterExpr(f.op, f.dim.expr, f.values))
+		} else {
+			inner = append(inner, b.filterExpr(f.op, b.dimExpr(p, f.dim), f.values))
+		}
+	}
+	return inner, outer
+}
+
+// orderAndLimit is the ORDER BY and LIMIT of a breakdown; name maps a key (a metric or
+// dimension name) to its column alias.
+func orderAndLimit(p *QueryPlan, name func(key string) string) string {
+	var ob []string
+	for _, o := range p.OrderBy {
+		key := name(o.key)
+		if o.desc {
+			key += " DESC"
+		}
+		ob = append(ob, key)
+	}
+	sql := "\nORDER BY " + strings.Join(ob, ", ")
+	if !isTimeOnly(p) {
+		sql += fmt.Sprintf("\nLIMIT %d OFFSET %d", p.Limit+1, p.Offset)
+	}
+	return sql
 }
 
 // isTimeOnly reports a time series: one time dimension, zero-filled, never cut.

@@ -217,3 +217,29 @@ func TestRealtime(t *testing.T) {
 		t.Fatalf("realtime %+v", res)
 	}
 }
+
+// Metrics that need no visit totals are answered in one pass over the events; the rest,
+// and the entry/exit pages, group by visit first.
+func TestFlatFormIsChosenWhenItCan(t *testing.T) {
+	site := catalog.Site{ID: 1, Domain: "a.example", Timezone: "UTC"}
+	cases := []struct {
+		metrics, dims []string
+		flat          bool
+	}{
+		{[]string{"visitors", "visits", "conversion_rate"}, []string{"channel"}, true},
+		{[]string{"visitors", "pageviews"}, []string{"page"}, true},
+		{[]string{"impressions", "clicks", "ctr"}, []string{"content_name"}, true},
+		{[]string{"visitors", "bounce_rate"}, []string{"channel"}, false},
+		{[]string{"visitors"}, []string{"entry_page"}, false},
+	}
+	for _, c := range cases {
+		plan, err := query.Plan(site, nil, query.Request{DateRange: json.RawMessage(`"30d"`), Metrics: c.metrics, Dimensions: c.dims}, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		sql, _ := query.Build(plan, plan.Period, false)
+		if flat := !strings.Contains(sql, "GROUP BY session_id") && !strings.Contains(sql, "GROUP BY visitor_id"); flat != c.flat {
+			t.Errorf("%v by %v: flat = %v; want %v\n%s", c.metrics, c.dims, flat, c.flat, sql)
+		}
+	}
+}

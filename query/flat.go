@@ -1,0 +1,97 @@
+package query
+
+import (
+	"strconv"
+	"strings"
+)
+
+// The flat form: one pass over the events, grouped by the requested dimensions only.
+//
+// Grouping the events by visit first (the two-level form of sql.go) is what costs: a
+// hash table of every visit in the range. Metrics that are sums or distinct counts of
+// events do not need it: a visit is counted by its session_id, which the collector draws
+// at random per visit (64 bits), so uniqExact(session_id) is the number of visits, also
+// per event-level dimension value. Only the metrics that need a visit's own totals
+// (bounce, duration, engagement, scroll depth) and the entry/exit pages need the
+// two-level form. The golden tests run every metric through whichever form is chosen.
+
+// flatMetricExpr is each metric that has a flat form, over the events table. {conv} is
+// the plan's goal condition.
+var flatMetricExpr = map[string]string{
+	"visitors":         "uniqExact(visitor_id)",
+	"visits":           "uniqExact(session_id)",
+	"pageviews":        "countIf(name = 'pageview')",
+	"views_per_visit":  "round(if(uniqExact(session_id) = 0, 0, countIf(name = 'pageview') / uniqExact(session_id)), 2)",
+	"events":           "countIf(name NOT IN ('pageview', 'engagement'))",
+	"conversions":      "uniqExactIf(visitor_id, {conv})",
+	"conversion_rate":  "round(if(uniqExact(visitor_id) = 0, 0, uniqExactIf(visitor_id, {conv}) / uniqExact(visitor_id) * 100), 2)",
+	"revenue":          "round(toFloat64(sum(revenue)), 2)",
+	"impressions":      "countIf(name = 'impression')",
+	"clicks":           "countIf(name = 'click')",
+	"ctr":              "round(if(countIf(name = 'impression') = 0, 0, countIf(name = 'click') / countIf(name = 'impression') * 100), 2)",
+	"interaction_rate": "round(if(countIf(name = 'pageview') = 0, 0, countIf(name NOT IN ('pageview', 'engagement', 'impression')) / countIf(name = 'pageview') * 100), 2)",
+}
+
+// isFlat reports whether the plan can be answered in one pass over the events.
+func isFlat(p *QueryPlan, dims []planDim) bool {
+	for _, m := range p.Metrics {
+		if _, ok := flatMetricExpr[m]; !ok {
+			return false
+		}
+	}
+	for _, d := range dims {
+		if d.scope == derived {
+			return false
+		}
+	}
+	for _, f := range p.Filters {
+		if f.dim.scope == derived {
+			return false
+		}
+	}
+	return true
+}
+
+// flat builds the one-pass SQL. Columns are aliased d0…, m0… so that no alias shadows
+// a column of the table (revenue, events).
+func (b *builder) flat(p *QueryPlan, dims []planDim) string {
+	where, _ := b.where(p)
+	var sel, group []string
+	for i, d := range dims {
+		col := "d" + strconv.Itoa(i)
+		sel = append(sel, b.dimExpr(p, d)+" AS "+col)
+		group = append(group, col)
+		if d.goal {
+			where = append(where, b.dimExpr(p, d)+" != ''")
+		}
+	}
+	conv := ""
+	for i, m := range p.Metrics {
+		expr := flatMetricExpr[m]
+		if strings.Contains(expr, "{conv}") {
+			if conv == "" {
+				conv = b.convExpr(p) + " > 0"
+			}
+			expr = strings.ReplaceAll(expr, "{conv}", conv)
+		}
+		sel = append(sel, expr+" AS m"+strconv.Itoa(i))
+	}
+	sql := "SELECT " + strings.Join(sel, ",\n\t") + "\nFROM events\nWHERE " + strings.Join(where, "\n  AND ")
+	if len(group) == 0 {
+		return sql
+	}
+	sql += "\nGROUP BY " + strings.Join(group, ", ")
+	return sql + orderAndLimit(p, func(key string) string {
+		for i, d := range dims {
+			if d.Name == key {
+				return "d" + strconv.Itoa(i)
+			}
+		}
+		for i, m := range p.Metrics {
+			if m == key {
+				return "m" + strconv.Itoa(i)
+			}
+		}
+		return key
+	})
+}
