@@ -21,9 +21,9 @@ import (
 // storedEvent is what the tests read back from ClickHouse.
 type storedEvent struct {
 	Name, Path, Title, Props, Content, Currency string
-	EngagedMS, Scroll, Screen                    int64
-	Revenue                                      float64
-	Visitor                                      uint64
+	EngagedMS, Scroll, Screen                   int64
+	Revenue                                     float64
+	Visitor                                     uint64
 }
 
 // events returns the site's stored events, oldest first.
@@ -110,9 +110,9 @@ func site(t *testing.T, omnistat string) string {
 		"content": `<h1>Long read</h1><div style="height:2500px">intro</div>
 <div id="hero" data-os-content="hero" data-os-piece="banner" data-os-target="/pricing" style="height:300px;background:#eee">
 <a id="hero-link" href="#" onclick="return false">See pricing</a></div><div style="height:1500px">outro</div>`,
-		"read": `<h1>Article</h1><p>Text</p><a id="next" href="/home">Next</a>`,
+		"read":   `<h1>Article</h1><p>Text</p><a id="next" href="/home">Next</a>`,
 		"custom": `<h1>Custom</h1>`,
-		"form": `<h1>Form</h1><form id="f" name="newsletter" action="/thanks" onsubmit="return false"><input name="e"><button id="send">Send</button></form>`,
+		"form":   `<h1>Form</h1><form id="f" name="newsletter" action="/thanks" onsubmit="return false"><input name="e"><button id="send">Send</button></form>`,
 	}
 	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `<!doctype html><title>Elsewhere</title><h1>Elsewhere</h1>`)
