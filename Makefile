@@ -47,6 +47,7 @@ dashboard-vendor:
 ## bench: the benchmarks in bench/ (figures go in bench/README.md)
 bench: setup build
 	./bench/run.sh
+	go run ./bench/query -events 10000000
 
 clean:
 	rm -rf bin
