@@ -81,17 +81,5 @@ func (b *builder) flat(p *QueryPlan, dims []planDim) string {
 		return sql
 	}
 	sql += "\nGROUP BY " + strings.Join(group, ", ")
-	return sql + orderAndLimit(p, func(key string) string {
-		for i, d := range dims {
-			if d.Name == key {
-				return "d" + strconv.Itoa(i)
-			}
-		}
-		for i, m := range p.Metrics {
-			if m == key {
-				return "m" + strconv.Itoa(i)
-			}
-		}
-		return key
-	})
+	return sql + orderAndLimit(p, aliases(dims, p.Metrics))
 }

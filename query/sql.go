@@ -167,14 +167,7 @@ FROM (` + innerSQL + `)`
 	}
 	if len(outerGroup) > 0 {
 		sql += "\nGROUP BY " + strings.Join(outerGroup, ", ")
-		sql += orderAndLimit(p, func(key string) string {
-			for i, d := range dims {
-				if d.Name == key {
-					return "d" + strconv.Itoa(i)
-				}
-			}
-			return key
-		})
+		sql += orderAndLimit(p, aliases(dims, nil))
 	}
 	return sql, b.params
 }
@@ -209,6 +202,24 @@ func orderAndLimit(p *QueryPlan, name func(key string) string) string {
 		sql += fmt.Sprintf("\nLIMIT %d OFFSET %d", p.Limit+1, p.Offset)
 	}
 	return sql
+}
+
+// aliases maps an order key to its column: dimensions are d0…, the metrics given m0…,
+// and any other key (a metric of the two-level form) is its own alias.
+func aliases(dims []planDim, metrics []string) func(key string) string {
+	return func(key string) string {
+		for i, d := range dims {
+			if d.Name == key {
+				return "d" + strconv.Itoa(i)
+			}
+		}
+		for i, m := range metrics {
+			if m == key {
+				return "m" + strconv.Itoa(i)
+			}
+		}
+		return key
+	}
 }
 
 // isTimeOnly reports a time series: one time dimension, zero-filled, never cut.
