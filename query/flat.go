@@ -58,11 +58,11 @@ func (b *builder) flat(p *QueryPlan, dims []planDim) string {
 	where, _ := b.where(p)
 	var sel, group []string
 	for i, d := range dims {
-		col := "d" + strconv.Itoa(i)
-		sel = append(sel, b.dimExpr(p, d)+" AS "+col)
+		col, expr := "d"+strconv.Itoa(i), b.dimExpr(p, d)
+		sel = append(sel, expr+" AS "+col)
 		group = append(group, col)
-		if d.goal {
-			where = append(where, b.dimExpr(p, d)+" != ''")
+		if d.goal { // only the events that complete a goal have a row
+			where = append(where, expr+" != ''")
 		}
 	}
 	conv := ""
