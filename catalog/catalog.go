@@ -1,8 +1,8 @@
 // Package catalog owns Omnistat's small metadata: sites, API keys, dashboard users,
-// goals and tracked links. They live in ClickHouse next to the events (one engine to
-// run and back up), as ReplacingMergeTree tables where a change is a new row with a
-// higher version. Sites and keys are read on every request, so the Catalog keeps them in
-// memory and reloads them when asked about something it does not know.
+// goals, tracked links and shared links. They live in ClickHouse next to the events
+// (one engine to run and back up), as ReplacingMergeTree tables where a change is a new
+// row with a higher version. Sites and keys are read on every request, so the Catalog
+// keeps them in memory and reloads them when asked about something it does not know.
 package catalog
 
 import (
@@ -33,8 +33,9 @@ type Catalog struct {
 	minReload  time.Duration
 	lastReload time.Time
 
-	links linkCache
-	fast  atomic.Pointer[map[string]Site] // domain → site, read without the lock
+	links  linkCache
+	shares shareCache
+	fast   atomic.Pointer[map[string]Site] // domain → site, read without the lock
 }
 
 // New returns a Catalog on st.

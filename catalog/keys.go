@@ -19,6 +19,9 @@ type APIKey struct {
 	ID      string
 	Name    string
 	SiteIDs []uint32
+	// ReadOnly principals (a shared link) may run reports and nothing else: no
+	// changes, no settings.
+	ReadOnly bool
 }
 
 // CanRead reports whether the key may read or change the site's data.

@@ -67,9 +67,13 @@ func (s sessions) check(token string) (string, bool) {
 
 func (s sessions) csrf(token string) string { return s.sign("csrf|" + token) }
 
-// principal is who makes a request: an API key, or a logged-in user (as a key that may
-// read every site, so reporting handlers check one thing).
+// authKey is who makes a request: an API key, a logged-in user (as a key that may read
+// every site, so reporting handlers check one thing), or a shared link (a read-only key
+// for its one site).
 func (h *handlers) authKey(c echo.Context) (catalog.APIKey, error) {
+	if token := c.Request().Header.Get(shareHeader); token != "" {
+		return h.sharePrincipal(c, token)
+	}
 	if token, ok := strings.CutPrefix(c.Request().Header.Get("Authorization"), "Bearer "); ok {
 		return h.cfg.Catalog.VerifyKey(c.Request().Context(), strings.TrimSpace(token))
 	}
@@ -209,7 +213,7 @@ func (h *handlers) userSite(c echo.Context, domain string) (catalog.Site, error)
 	if strings.HasPrefix(c.Request().Header.Get("Authorization"), "Bearer ") {
 		return catalog.Site{}, newError(http.StatusForbidden, "API keys are managed from the dashboard or the CLI, not with a key")
 	}
-	return h.siteForKey(c, domain)
+	return h.siteToManage(c, domain)
 }
 
 func (h *handlers) listKeys(c echo.Context) error {

@@ -142,6 +142,9 @@ func (h *handlers) serverEvents(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if key.ReadOnly {
+		return errReadOnly
+	}
 	body, err := io.ReadAll(io.LimitReader(c.Request().Body, 4<<20+1))
 	if err != nil || len(body) > 4<<20 {
 		return newError(http.StatusRequestEntityTooLarge, "body is larger than 4 MiB")

@@ -46,11 +46,24 @@ func (h *handlers) redirect(c echo.Context) error {
 	return c.Redirect(http.StatusFound, l.Target)
 }
 
-// siteForKey resolves the site named in the request and checks the key may use it.
+// siteForKey resolves the site named in the request and checks the caller may read its
+// reports (a shared link may).
 func (h *handlers) siteForKey(c echo.Context, domain string) (catalog.Site, error) {
+	return h.site(c, domain, false)
+}
+
+// siteToManage is siteForKey for settings and changes, which a shared link may not see.
+func (h *handlers) siteToManage(c echo.Context, domain string) (catalog.Site, error) {
+	return h.site(c, domain, true)
+}
+
+func (h *handlers) site(c echo.Context, domain string, manage bool) (catalog.Site, error) {
 	key, err := h.authKey(c)
 	if err != nil {
 		return catalog.Site{}, err
+	}
+	if manage && key.ReadOnly {
+		return catalog.Site{}, errReadOnly
 	}
 	if domain == "" {
 		return catalog.Site{}, newError(http.StatusBadRequest, "site: is required")
@@ -69,7 +82,7 @@ func (h *handlers) siteForKey(c echo.Context, domain string) (catalog.Site, erro
 }
 
 func (h *handlers) listLinks(c echo.Context) error {
-	site, err := h.siteForKey(c, c.QueryParam("site"))
+	site, err := h.siteToManage(c, c.QueryParam("site"))
 	if err != nil {
 		return err
 	}
@@ -90,7 +103,7 @@ func (h *handlers) addLink(c echo.Context) error {
 	if err := decodeStrict(c, &body); err != nil {
 		return err
 	}
-	site, err := h.siteForKey(c, body.Site)
+	site, err := h.siteToManage(c, body.Site)
 	if err != nil {
 		return err
 	}
@@ -103,7 +116,7 @@ func (h *handlers) addLink(c echo.Context) error {
 }
 
 func (h *handlers) deleteLink(c echo.Context) error {
-	site, err := h.siteForKey(c, c.QueryParam("site"))
+	site, err := h.siteToManage(c, c.QueryParam("site"))
 	if err != nil {
 		return err
 	}

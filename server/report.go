@@ -79,7 +79,7 @@ func (h *handlers) realtime(c echo.Context) error {
 }
 
 func (h *handlers) listGoals(c echo.Context) error {
-	site, err := h.siteForKey(c, c.QueryParam("site"))
+	site, err := h.siteToManage(c, c.QueryParam("site"))
 	if err != nil {
 		return err
 	}
@@ -98,7 +98,7 @@ func (h *handlers) addGoal(c echo.Context) error {
 	if err := decodeStrict(c, &body); err != nil {
 		return err
 	}
-	site, err := h.siteForKey(c, body.Site)
+	site, err := h.siteToManage(c, body.Site)
 	if err != nil {
 		return err
 	}
@@ -110,7 +110,7 @@ func (h *handlers) addGoal(c echo.Context) error {
 }
 
 func (h *handlers) deleteGoal(c echo.Context) error {
-	site, err := h.siteForKey(c, c.QueryParam("site"))
+	site, err := h.siteToManage(c, c.QueryParam("site"))
 	if err != nil {
 		return err
 	}

@@ -54,10 +54,11 @@ func New(cfg Config) *echo.Echo {
 	e.GET("/healthz", h.health)
 	e.GET("/metrics", h.metrics)
 
-	registerCollection(e, h) // shared/spec/API.md §2, collect.go
-	registerReporting(e, h)  // §3, report.go
-	registerLinks(e, h)      // /r/{slug} and /api/v1/links, links.go
-	registerAuth(e, h)       // dashboard login, sessions, sites, keys: auth.go
+	registerCollection(e, h)               // shared/spec/API.md §2, collect.go
+	registerReporting(e, h)                // §3, report.go
+	registerLinks(e, h)                    // /r/{slug} and /api/v1/links, links.go
+	registerAuth(e, h)                     // dashboard login, sessions, sites, keys: auth.go
+	registerShares(e, h, cfg.DashboardDir) // read-only shared links: shares.go
 
 	registerAssets(e, cfg.DashboardDir)
 	return e
