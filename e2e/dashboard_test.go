@@ -170,6 +170,57 @@ func TestDashboardInRealBrowser(t *testing.T) {
 		shot("funnel")
 	})
 
+	t.Run("a shared link shows the dashboard read-only, behind its password", func(t *testing.T) {
+		browser.Do(t, b, 20*time.Second, chromedp.Click(chromedp.CSS(`nav a[data-view="settings"]`)),
+			chromedp.WaitVisible(chromedp.ID("share-create")),
+			chromedp.SetValue(chromedp.ID("share-name"), "board <b>report</b>"),
+			chromedp.SetValue(chromedp.ID("share-new-password"), "let me in please"),
+			chromedp.Click(chromedp.CSS(`#share-create button`)),
+			chromedp.WaitVisible(chromedp.CSS(`#shares-card a.share-url`)))
+		link := browser.Get(t, b, 5*time.Second, chromedp.Evaluate[string](`document.querySelector('#shares-card a.share-url').href`))
+		if !strings.HasPrefix(link, base+"/share/") {
+			t.Fatalf("shared link %q", link)
+		}
+		if text := browser.Get(t, b, 5*time.Second, chromedp.Text(chromedp.ID("shares-card"))); !strings.Contains(text, "board <b>report</b>") {
+			t.Fatalf("the link's name is not shown as text: %q", text)
+		}
+		shot("settings")
+
+		// Someone without an account, in a browser of their own.
+		guest := browser.New(t)
+		browser.Do(t, guest, 20*time.Second, chromedp.Navigate(link+"?range=day"),
+			chromedp.WaitVisible(chromedp.ID("share-password")),
+			chromedp.SetValue(chromedp.ID("share-password"), "not the password"),
+			chromedp.Click(chromedp.ID("share-open")),
+			chromedp.WaitVisible(chromedp.CSS(`#share-error:not(:empty)`)))
+		if got := browser.Get(t, guest, 5*time.Second, chromedp.Text(chromedp.ID("share-error"))); !strings.Contains(got, "not right") {
+			t.Fatalf("a wrong password says %q", got)
+		}
+		browser.Do(t, guest, 20*time.Second,
+			chromedp.SetValue(chromedp.ID("share-password"), "let me in please"),
+			chromedp.Click(chromedp.ID("share-open")),
+			chromedp.WaitVisible(chromedp.CSS(`body[data-loaded="true"] #panel-sources tr.row`)))
+		if got := browser.Get(t, guest, 5*time.Second, chromedp.Text(chromedp.ID("stat-visitors"))); got != "6" {
+			t.Fatalf("visitors through the shared link %q; want 6", got)
+		}
+		hidden := browser.Get(t, guest, 5*time.Second, chromedp.Evaluate[bool](
+			`getComputedStyle(document.querySelector('nav a[data-view="settings"]')).display === 'none' && document.getElementById('site').disabled`))
+		if !hidden {
+			t.Fatal("the shared view offers settings or other sites")
+		}
+		png := browser.Get(t, guest, 20*time.Second, chromedp.FullScreenshot(100))
+		os.WriteFile(filepath.Join(shots, "shared.png"), png, 0o644)
+
+		// Revoked: the link stops working, and says so.
+		browser.Do(t, b, 20*time.Second, chromedp.Click(chromedp.CSS(`#shares-card tbody button.link`)),
+			chromedp.WaitNotPresent(chromedp.CSS(`#shares-card a.share-url`)))
+		browser.Do(t, guest, 20*time.Second, chromedp.Reload(),
+			chromedp.WaitVisible(chromedp.ID("share-message")))
+		if got := browser.Get(t, guest, 5*time.Second, chromedp.Text(chromedp.ID("share-message"))); !strings.Contains(got, "revoked") {
+			t.Fatalf("a revoked link says %q", got)
+		}
+	})
+
 	t.Run("phone layout", func(t *testing.T) {
 		browser.Do(t, b, 20*time.Second, chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2)),
 			chromedp.Navigate(base+"/?site=dash.test&range=day"),

@@ -32,6 +32,8 @@
   // ---- state in the URL ----
   var state = { site: '', range: '30d', view: 'overview', filters: [], metric: 'visitors', interval: '', tabs: {} };
   var csrf = '';
+  // A shared link (/share/ID) shows one site read-only; every request carries the id.
+  var shareID = (/^\/share\/([A-Za-z0-9_-]+)$/.exec(location.pathname) || [])[1] || '';
 
   function readURL() {
     var p = new URLSearchParams(location.search);
@@ -64,11 +66,12 @@
     var headers = { 'Accept': 'application/json' };
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     if (method !== 'GET') headers['X-CSRF-Token'] = csrf;
+    if (shareID) headers['X-Share-Token'] = shareID;
     return fetch(path, { method: method, headers: headers, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body) })
       .then(function (r) {
         if (r.status === 204) return {};
         return r.json().catch(function () { return {}; }).then(function (data) {
-          if (r.status === 401 && path !== '/api/v1/login') { showLogin(); }
+          if (r.status === 401 && path !== '/api/v1/login' && path !== '/api/v1/share/login') { if (shareID) showSharePassword(); else showLogin(); }
           if (!r.ok) { var err = new Error(data.error || r.statusText); err.status = r.status; throw err; }
           return data;
         });
@@ -122,8 +125,42 @@
     api('POST', '/api/v1/logout').then(showLogin);
   });
 
+  // ---- a shared link: its password, then the one site it shows ----
+  function showSharePassword() {
+    $('app').hidden = true;
+    $('share-login').hidden = false;
+    $('share-password').focus();
+  }
+  function shareGone(msg) {
+    $('app').hidden = true;
+    $('share-login').hidden = false;
+    $('share-message').textContent = msg;
+    $('share-password-label').hidden = $('share-open').hidden = true;
+  }
+  $('share-form').addEventListener('submit', function (e) {
+    e.preventDefault();
+    $('share-error').textContent = '';
+    api('POST', '/api/v1/share/login', { id: shareID, password: $('share-password').value })
+      .then(startShared)
+      .catch(function (err) { $('share-error').textContent = err.status === 401 ? 'That password is not right.' : err.message; });
+  });
+  function startShared() {
+    api('GET', '/api/v1/share').then(function (info) {
+      if (info.password && !info.unlocked) { showSharePassword(); return; }
+      document.body.classList.add('shared');
+      $('shared-note').hidden = false;
+      $('site').disabled = true;
+      if (state.view === 'settings') state.view = 'overview';
+      state.site = info.site;
+      start();
+    }).catch(function (err) {
+      shareGone(err.status === 404 ? 'This shared link does not exist or was revoked. Ask whoever sent it for a new one.' : err.message);
+    });
+  }
+
   function start() {
     $('login').hidden = true;
+    $('share-login').hidden = true;
     $('app').hidden = false;
     api('GET', '/api/v1/sites').then(function (res) {
       var sel = clear($('site'));
@@ -250,7 +287,9 @@
 
   function exportCSV(p, dim) {
     var q = Object.assign({ site: state.site, date_range: state.range, filters: state.filters }, { metrics: p.metrics, dimensions: [dim], format: 'csv', limit: 10000 });
-    fetch('/api/v1/query', { method: 'POST', credentials: 'same-origin', headers: { 'Content-Type': 'application/json', 'Accept': 'text/csv', 'X-CSRF-Token': csrf }, body: JSON.stringify(q) })
+    var headers = { 'Content-Type': 'application/json', 'Accept': 'text/csv', 'X-CSRF-Token': csrf };
+    if (shareID) headers['X-Share-Token'] = shareID;
+    fetch('/api/v1/query', { method: 'POST', credentials: 'same-origin', headers: headers, body: JSON.stringify(q) })
       .then(function (r) { if (!r.ok) throw new Error('export failed: ' + r.status); return r.blob(); })
       .then(function (b) {
         var a = el('a', { href: URL.createObjectURL(b), download: state.site + '-' + dim + '-' + state.range + '.csv' });
@@ -325,7 +364,7 @@
     function refresh() {
       load().then(function (rows) {
         clear(list).append(rows.length ? el('table', {}, el('tbody', {}, rows.map(function (r) {
-          return el('tr', {}, columns.map(function (c) { return el('td', { text: String(r[c] == null ? '' : r[c]) }); }),
+          return el('tr', {}, columns.map(function (c) { return typeof c === 'function' ? el('td', {}, c(r)) : el('td', { text: String(r[c] == null ? '' : r[c]) }); }),
             el('td', {}, el('button', { 'class': 'link', text: 'delete', onclick: function () { remove(r).then(refresh).catch(function (e) { status(e.message); }); } })));
         }))) : el('p', { 'class': 'hint', text: 'None yet.' }));
       }).catch(function (err) { clear(list).append(el('p', { 'class': 'error', text: err.message })); });
@@ -373,6 +412,19 @@
           shown.textContent = 'New key (copy it now): ' + k.key; keyName.value = ''; refreshKeys();
         }).catch(function (err) { status(err.message); });
       } }, keyName, el('button', { text: 'Create key' }), shown));
+
+    var shareName = el('input', { placeholder: 'name, e.g. board report', 'aria-label': 'Shared link name', id: 'share-name' });
+    var sharePassword = el('input', { type: 'password', placeholder: 'password (optional)', 'aria-label': 'Shared link password', id: 'share-new-password', autocomplete: 'new-password' });
+    var refreshShares = listCard($('shares-card'), 'Shared links', 'A shared link shows this site\'s dashboard, read-only, to anyone who has it: no account needed. Add a password to limit it further.',
+      function () { return api('GET', '/api/v1/shares?site=' + site).then(function (r) { return r.shares || []; }); },
+      ['name', function (s) { return el('a', { 'class': 'share-url', href: s.url, target: '_blank', rel: 'noopener', text: s.url }); },
+        function (s) { return s.password ? 'password' : 'open'; }],
+      function (s) { return api('DELETE', '/api/v1/shares?site=' + site + '&id=' + encodeURIComponent(s.id)); },
+      el('form', { 'class': 'form-row', id: 'share-create', onsubmit: function (e) {
+        e.preventDefault();
+        api('POST', '/api/v1/shares', { site: state.site, name: shareName.value, password: sharePassword.value })
+          .then(function () { shareName.value = sharePassword.value = ''; refreshShares(); }).catch(function (err) { status(err.message); });
+      } }, shareName, sharePassword, el('button', { text: 'Create link' })));
   }
 
   // ---- render ----
@@ -403,5 +455,6 @@
   window.addEventListener('popstate', function () { readURL(); render(); });
 
   readURL();
-  api('GET', '/api/v1/session').then(function (s) { csrf = s.csrf; start(); }).catch(function () { showLogin(); });
+  if (shareID) startShared();
+  else api('GET', '/api/v1/session').then(function (s) { csrf = s.csrf; start(); }).catch(function () { showLogin(); });
 })();
