@@ -22,7 +22,7 @@ var EventColumns = []store.Column{
 	{Name: "referrer_domain", Type: "LowCardinality(String)"},
 	{Name: "referrer", Type: "String"},
 	{Name: "hostname", Type: "LowCardinality(String)"},
-	{Name: "path", Type: "String"},
+	{Name: "path", Type: "LowCardinality(String)"},
 	{Name: "title", Type: "String"},
 	{Name: "device", Type: "LowCardinality(String)"},
 	{Name: "browser", Type: "LowCardinality(String)"},
