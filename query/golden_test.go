@@ -58,6 +58,10 @@ var allMetrics = query.MetricNames
 var flatMetrics = []string{"visitors", "visits", "pageviews", "views_per_visit", "events", "conversions",
 	"conversion_rate", "revenue", "impressions", "clicks", "ctr", "interaction_rate"}
 
+// visitSetMetrics are answered flat, with sets of bounced and engaged visits, when the
+// breakdown is by an event-level dimension.
+var visitSetMetrics = []string{"visitors", "visits", "pageviews", "bounce_rate", "engagement_rate", "conversions"}
+
 // The answers of the API against the real engine equal those computed in Go from the
 // same generated traffic, for every metric and many dimension × filter combinations.
 func TestGoldenAgainstGo(t *testing.T) {
@@ -84,9 +88,10 @@ func TestGoldenAgainstGo(t *testing.T) {
 		"prop is":              {{Op: "is", Dim: "prop:plan", Values: []string{"pro"}}},
 	}
 	dims := [][]string{nil, {"channel"}, {"device"}, {"page"}, {"time:day"}, {"country", "device"}, {"event"}, {"content_name"}, {"campaign"}}
-	// Every combination twice: with all metrics (the two-level form, grouped by visit)
-	// and with the metrics that need no visit totals (the flat, one-pass form).
-	metricSets := map[string][]string{"all": allMetrics, "flat": flatMetrics}
+	// Every combination three times: with all metrics (the two-level form, grouped by
+	// visit), with the metrics that need no visit totals (the flat, one-pass form), and
+	// with bounce and engagement rates (flat with visit sets by event-level dimensions).
+	metricSets := map[string][]string{"all": allMetrics, "flat": flatMetrics, "visit sets": visitSetMetrics}
 	checked := 0
 	for setName, allMetrics := range metricSets {
 		for fname, fs := range filters {
