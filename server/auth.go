@@ -140,15 +140,29 @@ func registerAuth(e *echo.Echo, h *handlers) {
 }
 
 func (h *handlers) setSession(c echo.Context, value string, maxAge int) {
-	c.SetCookie(&http.Cookie{Name: sessionCookie, Value: value, Path: "/", MaxAge: maxAge, HttpOnly: true,
+	setCookie(c, sessionCookie, value, maxAge)
+}
+
+// setCookie sets a cookie that only this server's pages send back and no script reads.
+func setCookie(c echo.Context, name, value string, maxAge int) {
+	c.SetCookie(&http.Cookie{Name: name, Value: value, Path: "/", MaxAge: maxAge, HttpOnly: true,
 		SameSite: http.SameSiteLaxMode, Secure: c.Scheme() == "https"})
+}
+
+// passwordAttempt spends one of the address's password attempts (logins and shared
+// links together: 5 a minute).
+func (h *handlers) passwordAttempt(c echo.Context) error {
+	if !h.loginLimiter.allow(clientIP(c), time.Now()) {
+		c.Response().Header().Set("Retry-After", "60")
+		return newError(http.StatusTooManyRequests, "too many password attempts from this address; wait a minute")
+	}
+	return nil
 }
 
 // login is POST /api/v1/login {"email", "password"}, rate limited per IP.
 func (h *handlers) login(c echo.Context) error {
-	if !h.loginLimiter.allow(clientIP(c), time.Now()) {
-		c.Response().Header().Set("Retry-After", "60")
-		return newError(http.StatusTooManyRequests, "too many login attempts from this address; wait a minute")
+	if err := h.passwordAttempt(c); err != nil {
+		return err
 	}
 	var body struct {
 		Email    string `json:"email"`

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -171,9 +170,8 @@ func (h *handlers) shareInfo(c echo.Context) error {
 
 // shareLogin is POST /api/v1/share/login {"id", "password"}, rate limited like logins.
 func (h *handlers) shareLogin(c echo.Context) error {
-	if !h.loginLimiter.allow(clientIP(c), time.Now()) {
-		c.Response().Header().Set("Retry-After", "60")
-		return newError(http.StatusTooManyRequests, "too many password attempts from this address; wait a minute")
+	if err := h.passwordAttempt(c); err != nil {
+		return err
 	}
 	var body struct {
 		ID       string `json:"id"`
@@ -190,7 +188,6 @@ func (h *handlers) shareLogin(c echo.Context) error {
 		return newError(http.StatusUnauthorized, "password: is wrong")
 	}
 	exp := h.sessions.now().Add(sessionTTL).Unix()
-	c.SetCookie(&http.Cookie{Name: shareCookieName(s.ID), Value: h.shareCookieValue(s, exp), Path: "/", MaxAge: int(sessionTTL.Seconds()),
-		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.Scheme() == "https"})
+	setCookie(c, shareCookieName(s.ID), h.shareCookieValue(s, exp), int(sessionTTL.Seconds()))
 	return c.NoContent(http.StatusNoContent)
 }
