@@ -181,3 +181,75 @@ func TestBreakdownAgreesWithTotals(t *testing.T) {
 		t.Fatalf("meta %+v", res.Meta)
 	}
 }
+
+// A breakdown by goal: each goal's conversions, and its conversion rate against every
+// visitor in the range (not only the goal's converters), as computed in Go; the same
+// with conversion_rate alone (its conversions then come from a query of their own); and
+// "totals": false leaves the totals out and the rows as they are.
+func TestGoalBreakdown(t *testing.T) {
+	end := time.Date(2026, 10, 31, 20, 0, 0, 0, time.UTC)
+	f, events := load(t, "UTC", querytest.Options{Days: 30, End: end, Visitors: 300, Seed: 11})
+	ctx := context.Background()
+	goals := []querytest.Goal{{Event: "signup"}, {Page: "/pricing*"}}
+	names := []string{"signup", "Visit /pricing*"}
+	for _, g := range goals {
+		if _, err := f.cat.AddGoal(ctx, f.site.ID, catalog.Goal{Event: g.Event, Page: g.Page}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	from, to := time.Date(2026, 10, 5, 0, 0, 0, 0, time.UTC), time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	visitors := querytest.Expect(events, querytest.Query{From: from, To: to, TZ: time.UTC, Metrics: []string{"visitors"}})[0].Metrics[0]
+	want := map[string][2]float64{} // goal name → conversions, rate
+	for i, g := range goals {
+		conv := querytest.Expect(events, querytest.Query{From: from, To: to, TZ: time.UTC, Metrics: []string{"conversions"}, Goals: []querytest.Goal{g}})[0].Metrics[0]
+		want[names[i]] = [2]float64{conv, math.Round(conv/visitors*10000) / 100}
+	}
+	if want["signup"][0] == 0 || want["Visit /pricing*"][0] == 0 {
+		t.Fatalf("the generated traffic has no conversions: %v", want)
+	}
+	no := false
+	for _, c := range []struct {
+		name    string
+		metrics []string
+		totals  *bool
+	}{
+		{"conversions and rate", []string{"conversions", "conversion_rate", "revenue"}, nil},
+		{"rate alone", []string{"conversion_rate"}, nil},
+		{"rate and revenue, by name", []string{"revenue", "conversion_rate"}, nil},
+		{"without totals", []string{"conversions", "conversion_rate"}, &no},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			req := query.Request{DateRange: json.RawMessage(`["2026-10-05","2026-10-31"]`),
+				Metrics: c.metrics, Dimensions: []string{"goal"}, Totals: c.totals}
+			if c.metrics[0] == "revenue" {
+				req.OrderBy = json.RawMessage(`[["revenue", "desc"], ["goal", "asc"]]`)
+			}
+			res, err := f.engine.Query(ctx, f.site, req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Results) != 2 {
+				t.Fatalf("%d rows; want one per goal: %+v", len(res.Results), res.Results)
+			}
+			ri := len(c.metrics) - 1
+			if c.metrics[0] == "conversions" {
+				ri = 1
+			}
+			for _, r := range res.Results {
+				w, ok := want[r.Dimensions[0]]
+				if !ok {
+					t.Fatalf("unknown goal row %v", r.Dimensions)
+				}
+				if c.metrics[0] == "conversions" && r.Metrics[0] != w[0] {
+					t.Errorf("%s conversions %v; want %v", r.Dimensions[0], r.Metrics[0], w[0])
+				}
+				if math.Abs(r.Metrics[ri]-w[1]) > 0.011 {
+					t.Errorf("%s conversion rate %v; want %v (%v of %v visitors)", r.Dimensions[0], r.Metrics[ri], w[1], w[0], visitors)
+				}
+			}
+			if (c.totals == nil) != (len(res.Totals) > 0) {
+				t.Errorf("totals %v with \"totals\": %v", res.Totals, c.totals)
+			}
+		})
+	}
+}

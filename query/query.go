@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -31,6 +32,9 @@ type Request struct {
 	Page       int             `json:"page"`
 	Compare    string          `json:"compare"`
 	Format     string          `json:"format"`
+	// Totals false leaves out the totals of a breakdown (they cost a second pass over
+	// the events): for panels that show only their rows. Default true.
+	Totals *bool `json:"totals"`
 }
 
 // Response is the answer of POST /api/v1/query.
@@ -110,26 +114,47 @@ func (e *Engine) Query(ctx context.Context, site catalog.Site, req Request) (*Re
 	if out.Meta.Dimensions == nil {
 		out.Meta.Dimensions = []string{}
 	}
+	// Every query of the answer runs in parallel: rows, totals, the previous period's
+	// totals, and what a breakdown by goal needs for its conversion rates.
 	type job struct {
-		period Period
-		totals bool
+		sql    string
+		params store.Params
 		res    *store.Result
 		err    error
 	}
-	jobs := []*job{{period: plan.Period, totals: true}}
+	add := func(sql string, params store.Params) *job {
+		return &job{sql: sql, params: params}
+	}
+	var rows, totals, previous *job
+	jobs := []*job{}
 	if len(plan.Dims) > 0 {
-		jobs = append(jobs, &job{period: plan.Period})
+		rows = add(Build(plan, plan.Period, false))
+		jobs = append(jobs, rows)
+	}
+	if len(plan.Dims) == 0 || req.Totals == nil || *req.Totals {
+		totals = add(Build(plan, plan.Period, true))
+		jobs = append(jobs, totals)
 	}
 	if plan.Compare {
-		jobs = append(jobs, &job{period: plan.Period.Previous(), totals: true})
+		previous = add(Build(plan, plan.Period.Previous(), true))
+		jobs = append(jobs, previous)
+	}
+	goalVisitors, goalConversions := goalRateQueries(plan)
+	var gv, gc *job
+	if goalVisitors != nil {
+		gv = add(goalVisitors())
+		jobs = append(jobs, gv)
+		if goalConversions != nil {
+			gc = add(goalConversions())
+			jobs = append(jobs, gc)
+		}
 	}
 	var wg sync.WaitGroup
 	for _, j := range jobs {
 		wg.Add(1)
 		go func(j *job) {
 			defer wg.Done()
-			sql, params := Build(plan, j.period, j.totals)
-			j.res, j.err = e.st.Query(ctx, sql, params)
+			j.res, j.err = e.st.Query(ctx, j.sql, j.params)
 		}(j)
 	}
 	wg.Wait()
@@ -138,7 +163,7 @@ func (e *Engine) Query(ctx context.Context, site catalog.Site, req Request) (*Re
 			return nil, fmt.Errorf("query.Query %s: %w", plan, j.err)
 		}
 	}
-	totals := func(res *store.Result) map[string]float64 {
+	totalsOf := func(res *store.Result) map[string]float64 {
 		m := map[string]float64{}
 		if len(res.Rows) == 1 {
 			for i, name := range plan.Metrics {
@@ -147,15 +172,17 @@ func (e *Engine) Query(ctx context.Context, site catalog.Site, req Request) (*Re
 		}
 		return m
 	}
-	out.Totals = totals(jobs[0].res)
-	if len(plan.Dims) > 0 {
+	if totals != nil {
+		out.Totals = totalsOf(totals.res)
+	}
+	if rows != nil {
 		var hours []string
 		if isTimeOnly(plan) && plan.Dims[0].time == "hour" {
 			if hours, err = e.hourBuckets(ctx, plan); err != nil {
 				return nil, err
 			}
 		}
-		if out.Results, out.Meta.More, err = Shape(plan, jobs[1].res, hours); err != nil {
+		if out.Results, out.Meta.More, err = Shape(plan, rows.res, hours); err != nil {
 			return nil, err
 		}
 	} else {
@@ -165,11 +192,15 @@ func (e *Engine) Query(ctx context.Context, site catalog.Site, req Request) (*Re
 		}
 		out.Results = []Row{row}
 	}
-	if plan.Compare {
-		out.Comparison = totals(jobs[len(jobs)-1].res)
+	if previous != nil {
+		out.Comparison = totalsOf(previous.res)
 	}
-	if err := e.goalRates(ctx, plan, out); err != nil {
-		return nil, err
+	if gv != nil {
+		var conv *store.Result
+		if gc != nil {
+			conv = gc.res
+		}
+		goalRates(plan, out, gv.res, conv)
 	}
 	out.Meta.Rows = len(out.Results)
 	return out, nil
@@ -193,11 +224,38 @@ func (e *Engine) hourBuckets(ctx context.Context, plan *QueryPlan) ([]string, er
 	return out, nil
 }
 
-// goalRates fixes conversion_rate in a breakdown by goal: each row holds only the
-// visitors who completed that goal, but the rate's denominator is every visitor
-// matching the filters, as in the totals.
-func (e *Engine) goalRates(ctx context.Context, plan *QueryPlan, out *Response) error {
-	gi, ri := -1, -1
+// goalRateQueries are what a breakdown by goal with conversion_rate needs besides its
+// rows: each row holds only the visitors who completed that goal, but the rate's
+// denominator is every visitor matching the filters, as in the totals. visitors counts
+// those; conversions counts each goal's converters, and is nil when the request asks
+// for conversions anyway (the rows then have them). Both are nil for other requests.
+func goalRateQueries(plan *QueryPlan) (visitors, conversions func() (string, store.Params)) {
+	gi, ri := goalRateColumns(plan)
+	if gi < 0 || ri < 0 {
+		return nil, nil
+	}
+	visitors = func() (string, store.Params) {
+		all := *plan
+		all.Metrics, all.Dims = []string{"visitors"}, nil
+		return Build(&all, plan.Period, true)
+	}
+	if slices.Contains(plan.Metrics, "conversions") {
+		return visitors, nil
+	}
+	return visitors, func() (string, store.Params) {
+		conv := *plan
+		conv.Metrics = []string{"conversions"}
+		// Every goal's row, whatever page of rows was asked for: a site has few goals.
+		conv.OrderBy = []order{{key: "conversions", desc: true}}
+		conv.Limit, conv.Offset = maxLimit, 0
+		return Build(&conv, plan.Period, false)
+	}
+}
+
+// goalRateColumns are the positions of the goal dimension and the conversion_rate
+// metric, or -1.
+func goalRateColumns(plan *QueryPlan) (gi, ri int) {
+	gi, ri = -1, -1
 	for i, d := range plan.Dims {
 		if d.goal {
 			gi = i
@@ -208,28 +266,32 @@ func (e *Engine) goalRates(ctx context.Context, plan *QueryPlan, out *Response) 
 			ri = i
 		}
 	}
-	if gi < 0 || ri < 0 {
-		return nil
-	}
-	all := *plan
-	all.Metrics, all.Dims = []string{"visitors"}, nil
-	sql, params := Build(&all, plan.Period, true)
-	res, err := e.st.Query(ctx, sql, params)
-	if err != nil {
-		return fmt.Errorf("query.goalRates: %w", err)
-	}
+	return gi, ri
+}
+
+// goalRates fixes conversion_rate in a breakdown by goal from the answers of
+// goalRateQueries; conv nil means the rows' own conversions.
+func goalRates(plan *QueryPlan, out *Response, visitorsRes, conv *store.Result) {
+	_, ri := goalRateColumns(plan)
 	visitors := 0.0
-	if len(res.Rows) == 1 {
-		visitors = number(res.Rows[0][0])
+	if len(visitorsRes.Rows) == 1 {
+		visitors = number(visitorsRes.Rows[0][0])
 	}
-	conv := *plan
-	conv.Metrics = []string{"conversions"}
-	sql, params = Build(&conv, plan.Period, false)
-	if res, err = e.st.Query(ctx, sql, params); err != nil {
-		return fmt.Errorf("query.goalRates: %w", err)
+	rate := func(n float64) float64 {
+		if visitors <= 0 {
+			return 0
+		}
+		return math.Round(n/visitors*10000) / 100
+	}
+	if conv == nil {
+		ci := slices.Index(plan.Metrics, "conversions")
+		for i := range out.Results {
+			out.Results[i].Metrics[ri] = rate(out.Results[i].Metrics[ci])
+		}
+		return
 	}
 	byKey := map[string]float64{}
-	for _, r := range res.Rows {
+	for _, r := range conv.Rows {
 		key := ""
 		for i := range plan.Dims {
 			key += text(r[i]) + "\x00"
@@ -241,11 +303,6 @@ func (e *Engine) goalRates(ctx context.Context, plan *QueryPlan, out *Response) 
 		for _, d := range row.Dimensions {
 			key += d + "\x00"
 		}
-		rate := 0.0
-		if visitors > 0 {
-			rate = math.Round(byKey[key]/visitors*10000) / 100
-		}
-		out.Results[i].Metrics[ri] = rate
+		out.Results[i].Metrics[ri] = rate(byKey[key])
 	}
-	return nil
 }

@@ -50,7 +50,8 @@ func timeAll(ctx context.Context, runs int, qs []namedQuery) ([]timing, error) {
 
 // ourQueries are the requests the dashboard's first screen sends (dashboard/assets/app.js),
 // through the reporting API's engine as the HTTP handler calls it, plus a funnel and a
-// filtered breakdown.
+// filtered breakdown. Like the dashboard's panels and chart, breakdowns leave out their
+// totals ("totals": false); top stats are the totals.
 func ourQueries(e *query.Engine, site catalog.Site, dateRange string) []namedQuery {
 	q := func(name, body string) namedQuery {
 		var req query.Request
@@ -79,17 +80,17 @@ func ourQueries(e *query.Engine, site catalog.Site, dateRange string) []namedQue
 	}
 	return []namedQuery{
 		q("top stats (11 metrics) + previous period", `{"metrics":["visitors","visits","pageviews","views_per_visit","bounce_rate","engagement_rate","visit_duration","conversions","conversion_rate","ctr","revenue"],"compare":"previous_period"}`),
-		q("visitors per day", `{"metrics":["visitors"],"dimensions":["time:day"]}`),
-		q("top channels", `{"metrics":["visitors","visits","conversion_rate"],"dimensions":["channel"],"order_by":[["visitors","desc"]],"limit":10}`),
-		q("top sources", `{"metrics":["visitors","visits","conversion_rate"],"dimensions":["source"],"order_by":[["visitors","desc"]],"limit":10}`),
-		q("top pages", `{"metrics":["visitors","pageviews","bounce_rate"],"dimensions":["page"],"order_by":[["visitors","desc"]],"limit":10}`),
-		q("entry pages", `{"metrics":["visitors","pageviews","bounce_rate"],"dimensions":["entry_page"],"order_by":[["visitors","desc"]],"limit":10}`),
-		q("devices", `{"metrics":["visitors","engagement_rate"],"dimensions":["device"],"order_by":[["visitors","desc"]],"limit":10}`),
-		q("browsers", `{"metrics":["visitors","engagement_rate"],"dimensions":["browser"],"order_by":[["visitors","desc"]],"limit":10}`),
-		q("countries", `{"metrics":["visitors"],"dimensions":["country"],"order_by":[["visitors","desc"]],"limit":10}`),
-		q("goals", `{"metrics":["conversions","conversion_rate","revenue"],"dimensions":["goal"],"order_by":[["conversions","desc"]],"limit":10}`),
-		q("content blocks (CTR)", `{"metrics":["impressions","clicks","ctr"],"dimensions":["content_name"],"order_by":[["impressions","desc"]],"limit":10}`),
-		q("top pages, channel = Organic Search", `{"metrics":["visitors","pageviews","bounce_rate"],"dimensions":["page"],"filters":[["is","channel",["Organic Search"]]],"order_by":[["visitors","desc"]],"limit":10}`),
+		q("visitors per day", `{"totals":false,"metrics":["visitors"],"dimensions":["time:day"]}`),
+		q("top channels", `{"totals":false,"metrics":["visitors","visits","conversion_rate"],"dimensions":["channel"],"order_by":[["visitors","desc"]],"limit":10}`),
+		q("top sources", `{"totals":false,"metrics":["visitors","visits","conversion_rate"],"dimensions":["source"],"order_by":[["visitors","desc"]],"limit":10}`),
+		q("top pages", `{"totals":false,"metrics":["visitors","pageviews","bounce_rate"],"dimensions":["page"],"order_by":[["visitors","desc"]],"limit":10}`),
+		q("entry pages", `{"totals":false,"metrics":["visitors","pageviews","bounce_rate"],"dimensions":["entry_page"],"order_by":[["visitors","desc"]],"limit":10}`),
+		q("devices", `{"totals":false,"metrics":["visitors","engagement_rate"],"dimensions":["device"],"order_by":[["visitors","desc"]],"limit":10}`),
+		q("browsers", `{"totals":false,"metrics":["visitors","engagement_rate"],"dimensions":["browser"],"order_by":[["visitors","desc"]],"limit":10}`),
+		q("countries", `{"totals":false,"metrics":["visitors"],"dimensions":["country"],"order_by":[["visitors","desc"]],"limit":10}`),
+		q("goals", `{"totals":false,"metrics":["conversions","conversion_rate","revenue"],"dimensions":["goal"],"order_by":[["conversions","desc"]],"limit":10}`),
+		q("content blocks (CTR)", `{"totals":false,"metrics":["impressions","clicks","ctr"],"dimensions":["content_name"],"order_by":[["impressions","desc"]],"limit":10}`),
+		q("top pages, channel = Organic Search", `{"totals":false,"metrics":["visitors","pageviews","bounce_rate"],"dimensions":["page"],"filters":[["is","channel",["Organic Search"]]],"order_by":[["visitors","desc"]],"limit":10}`),
 		funnel("funnel / → /pricing → signup", `{"steps":[{"pageview":"/"},{"pageview":"/pricing"},{"event":"signup"}]}`),
 	}
 }
