@@ -109,3 +109,57 @@ func TestClusterDDL(t *testing.T) {
 		}
 	}
 }
+
+// A server whose events table predates migration 0006 (the path as plain String) keeps
+// every event when it is upgraded, and the path becomes dictionary-encoded.
+func TestPathMigrationKeepsEvents(t *testing.T) {
+	st := embeddedtest.Open(t)
+	ctx := context.Background()
+	if _, err := schema.Migrate(ctx, st, schema.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	// Back to the old column and a ledger without 0006, as an older server left them.
+	for _, stmt := range []string{
+		"ALTER TABLE events MODIFY COLUMN path String SETTINGS mutations_sync = 2",
+		"INSERT INTO events (site_id, ts, name, visitor_id, session_id, path) SELECT 1, toDateTime64('2026-11-01 00:00:00', 3, 'UTC') + number, 'pageview', number % 7, number % 11, concat('/p/', toString(number % 13)) FROM numbers(1000)",
+		"TRUNCATE TABLE schema_migrations",
+	} {
+		if err := st.Exec(ctx, stmt, nil); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	for _, m := range mustMigrations(t) {
+		if m.Version == 6 {
+			continue
+		}
+		if err := st.Exec(ctx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES ({v:UInt32}, {n:String}, now())",
+			map[string]string{"v": fmt.Sprint(m.Version), "n": m.Name}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const check = "SELECT toTypeName(path), count(), uniqExact(path), sum(length(path)) FROM events GROUP BY 1"
+	before, err := st.Query(ctx, check, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	did, err := schema.Migrate(ctx, st, schema.Options{})
+	if err != nil || fmt.Sprint(did) != "[6]" {
+		t.Fatalf("upgrade applied %v, %v; want [6]", did, err)
+	}
+	after, err := st.Query(ctx, check, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, a := fmt.Sprint(before.Rows), fmt.Sprint(after.Rows); b != "[[String 1000 13 4230]]" || a != "[[LowCardinality(String) 1000 13 4230]]" {
+		t.Fatalf("before the upgrade %s; after %s", b, a)
+	}
+}
+
+func mustMigrations(t *testing.T) []schema.Migration {
+	t.Helper()
+	ms, err := schema.Migrations(schema.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ms
+}
