@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/omnistat/omnistat/catalog"
 	"github.com/omnistat/omnistat/schema"
@@ -162,5 +163,48 @@ func TestKeyRevokeAndSecret(t *testing.T) {
 	b, _ := catalog.New(catalog.StoreOf(t, c)).Secret(ctx, "session")
 	if string(a) != string(b) {
 		t.Fatal("the secret changed between reads")
+	}
+}
+
+// Shared links made on one server work on another at once; a revoke is seen at once
+// by the server that made it; passwords are checked against the bcrypt hash only.
+func TestSharesAcrossServers(t *testing.T) {
+	a := newCatalog(t)
+	b := catalog.New(catalog.StoreOf(t, a))
+	ctx := context.Background()
+	site, err := a.AddSite(ctx, "shop.example", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.ShareByID(ctx, "AAAAAAAAAAAAAAAAAAAAAA"); err != catalog.ErrNotFound {
+		t.Fatalf("unknown id: %v", err) // b's cache is now loaded, and empty
+	}
+	s, err := a.CreateShare(ctx, site.ID, "board", "let me in please")
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1100 * time.Millisecond) // b looks again on a miss at most once a second
+	got, err := b.ShareByID(ctx, s.ID)
+	if err != nil || got.SiteID != site.ID || !got.HasPassword {
+		t.Fatalf("the other server sees %+v, %v", got, err)
+	}
+	if got.CheckPassword("let me in") || !got.CheckPassword("let me in please") {
+		t.Fatal("password check")
+	}
+	if err := b.RevokeShare(ctx, site.ID+1, s.ID); err != catalog.ErrNotFound {
+		t.Fatalf("revoke through another site: %v", err)
+	}
+	if err := b.RevokeShare(ctx, site.ID, s.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.ShareByID(ctx, s.ID); err != catalog.ErrNotFound {
+		t.Fatalf("after revoke: %v", err)
+	}
+	list, err := a.Shares(ctx, site.ID)
+	if err != nil || len(list) != 0 {
+		t.Fatalf("a lists %v, %v after b revoked", list, err)
+	}
+	if _, err := a.CreateShare(ctx, site.ID, "x", "short"); err == nil || !strings.Contains(err.Error(), "password") {
+		t.Fatalf("short password: %v", err)
 	}
 }

@@ -113,6 +113,19 @@ func (c *Catalog) ShareByID(ctx context.Context, id string) (Share, error) {
 	if s, ok := all[id]; ok {
 		return s, nil
 	}
+	// A link made a moment ago on another server: look again, at most once a second,
+	// so made-up ids cannot flood the catalog with queries.
+	c.shares.mu.Lock()
+	stale := c.now().Sub(c.shares.at) >= c.minReload
+	c.shares.mu.Unlock()
+	if stale {
+		if all, err = c.loadShares(ctx, true); err != nil {
+			return Share{}, err
+		}
+		if s, ok := all[id]; ok {
+			return s, nil
+		}
+	}
 	return Share{}, ErrNotFound
 }
 
@@ -136,8 +149,11 @@ func (s Share) PasswordFingerprint() string {
 
 // RevokeShare deletes a site's shared link; it stops working at once on this server.
 func (c *Catalog) RevokeShare(ctx context.Context, siteID uint32, id string) error {
-	s, err := c.ShareByID(ctx, id)
-	if err != nil || s.SiteID != siteID {
+	all, err := c.loadShares(ctx, true)
+	if err != nil {
+		return err
+	}
+	if s, ok := all[id]; !ok || s.SiteID != siteID {
 		return ErrNotFound
 	}
 	err = c.st.Exec(ctx, `INSERT INTO shares (id, site_id, name, password_hash, created_at, deleted, version)
