@@ -21,11 +21,12 @@ import (
 // 10 M events. Here the bounced (or engaged) visits are found once, as a set of
 // session ids, and each dimension value counts its visits in that set: 1.3 s.
 
-// visitSets are the yes/no visit facts as HAVING conditions over a visit's events.
-// {conv} is the plan's goal condition.
-var visitSets = map[string]string{
-	"bounced": "countIf(name = 'pageview') <= 1 AND countIf(name NOT IN ('pageview', 'engagement', 'impression')) = 0",
-	"engaged": "sum(engaged_ms) >= 10000 OR countIf(name = 'pageview') >= 2 OR max({conv}) > 0",
+// visitSets are the yes/no visit facts as HAVING conditions over a visit's events, in
+// a fixed order so that the SQL text is the same on every run. {conv} is the plan's
+// goal condition.
+var visitSets = []struct{ name, having string }{
+	{"bounced", "countIf(name = 'pageview') <= 1 AND countIf(name NOT IN ('pageview', 'engagement', 'impression')) = 0"},
+	{"engaged", "sum(engaged_ms) >= 10000 OR countIf(name = 'pageview') >= 2 OR max({conv}) > 0"},
 }
 
 // flatMetricExpr is each metric that has a flat form, over the events table. {conv} is
@@ -100,10 +101,15 @@ func (b *builder) flat(p *QueryPlan, dims []planDim) string {
 		if strings.Contains(expr, "{conv}") {
 			expr = strings.ReplaceAll(expr, "{conv}", convOnce())
 		}
-		for name, having := range visitSets {
-			if strings.Contains(expr, "{"+name+"}") {
-				expr = strings.ReplaceAll(expr, "{"+name+"}", b.visitSet(p, strings.ReplaceAll(having, "{conv}", convOnce())))
+		for _, vs := range visitSets {
+			if !strings.Contains(expr, "{"+vs.name+"}") {
+				continue
 			}
+			having := vs.having
+			if strings.Contains(having, "{conv}") {
+				having = strings.ReplaceAll(having, "{conv}", convOnce())
+			}
+			expr = strings.ReplaceAll(expr, "{"+vs.name+"}", b.visitSet(p, having))
 		}
 		sel = append(sel, expr+" AS m"+strconv.Itoa(i))
 	}
