@@ -97,8 +97,9 @@ func (e *Engine) Site(ctx context.Context, domain string) (catalog.Site, error) 
 	return s, err
 }
 
-// Query runs a request for a site the caller may read: the rows, the totals without
-// dimensions and, when asked, the totals of the previous period, as parallel queries.
+// Query runs a request for a site the caller may read: the rows, the totals (unless
+// a breakdown asks "totals": false) and, when asked, the totals of the previous period,
+// as parallel queries.
 func (e *Engine) Query(ctx context.Context, site catalog.Site, req Request) (*Response, error) {
 	goals, err := e.cat.Goals(ctx, site.ID)
 	if err != nil {
@@ -139,13 +140,12 @@ func (e *Engine) Query(ctx context.Context, site catalog.Site, req Request) (*Re
 		previous = add(Build(plan, plan.Period.Previous(), true))
 		jobs = append(jobs, previous)
 	}
-	goalVisitors, goalConversions := goalRateQueries(plan)
 	var gv, gc *job
-	if goalVisitors != nil {
-		gv = add(goalVisitors())
+	if visitors, conversions := goalRatePlans(plan); visitors != nil {
+		gv = add(Build(visitors, plan.Period, true))
 		jobs = append(jobs, gv)
-		if goalConversions != nil {
-			gc = add(goalConversions())
+		if conversions != nil {
+			gc = add(Build(conversions, plan.Period, false))
 			jobs = append(jobs, gc)
 		}
 	}
@@ -224,32 +224,28 @@ func (e *Engine) hourBuckets(ctx context.Context, plan *QueryPlan) ([]string, er
 	return out, nil
 }
 
-// goalRateQueries are what a breakdown by goal with conversion_rate needs besides its
+// goalRatePlans are what a breakdown by goal with conversion_rate needs besides its
 // rows: each row holds only the visitors who completed that goal, but the rate's
 // denominator is every visitor matching the filters, as in the totals. visitors counts
-// those; conversions counts each goal's converters, and is nil when the request asks
-// for conversions anyway (the rows then have them). Both are nil for other requests.
-func goalRateQueries(plan *QueryPlan) (visitors, conversions func() (string, store.Params)) {
+// those (as totals); conversions counts each goal's converters, and is nil when the
+// request asks for conversions anyway (the rows then have them). Both are nil for
+// other requests.
+func goalRatePlans(plan *QueryPlan) (visitors, conversions *QueryPlan) {
 	gi, ri := goalRateColumns(plan)
 	if gi < 0 || ri < 0 {
 		return nil, nil
 	}
-	visitors = func() (string, store.Params) {
-		all := *plan
-		all.Metrics, all.Dims = []string{"visitors"}, nil
-		return Build(&all, plan.Period, true)
-	}
+	all := *plan
+	all.Metrics, all.Dims = []string{"visitors"}, nil
 	if slices.Contains(plan.Metrics, "conversions") {
-		return visitors, nil
+		return &all, nil
 	}
-	return visitors, func() (string, store.Params) {
-		conv := *plan
-		conv.Metrics = []string{"conversions"}
-		// Every goal's row, whatever page of rows was asked for: a site has few goals.
-		conv.OrderBy = []order{{key: "conversions", desc: true}}
-		conv.Limit, conv.Offset = maxLimit, 0
-		return Build(&conv, plan.Period, false)
-	}
+	conv := *plan
+	conv.Metrics = []string{"conversions"}
+	// Every goal's row, whatever page of rows was asked for: a site has few goals.
+	conv.OrderBy = []order{{key: "conversions", desc: true}}
+	conv.Limit, conv.Offset = maxLimit, 0
+	return &all, &conv
 }
 
 // goalRateColumns are the positions of the goal dimension and the conversion_rate
@@ -270,7 +266,7 @@ func goalRateColumns(plan *QueryPlan) (gi, ri int) {
 }
 
 // goalRates fixes conversion_rate in a breakdown by goal from the answers of
-// goalRateQueries; conv nil means the rows' own conversions.
+// goalRatePlans; conv nil means the rows' own conversions.
 func goalRates(plan *QueryPlan, out *Response, visitorsRes, conv *store.Result) {
 	_, ri := goalRateColumns(plan)
 	visitors := 0.0
