@@ -82,7 +82,7 @@ func (c *Catalog) CreateShare(ctx context.Context, siteID uint32, name, password
 
 // Shares lists a site's shared links, oldest first.
 func (c *Catalog) Shares(ctx context.Context, siteID uint32) ([]Share, error) {
-	all, err := c.loadShares(ctx, true)
+	all, err := c.loadShares(ctx, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -106,20 +106,11 @@ func (c *Catalog) ShareByID(ctx context.Context, id string) (Share, error) {
 	if !shareIDRE.MatchString(id) {
 		return Share{}, ErrNotFound
 	}
-	all, err := c.loadShares(ctx, false)
-	if err != nil {
-		return Share{}, err
-	}
-	if s, ok := all[id]; ok {
-		return s, nil
-	}
-	// A link made a moment ago on another server: look again, at most once a second,
-	// so made-up ids cannot flood the catalog with queries.
-	c.shares.mu.Lock()
-	stale := c.now().Sub(c.shares.at) >= c.minReload
-	c.shares.mu.Unlock()
-	if stale {
-		if all, err = c.loadShares(ctx, true); err != nil {
+	// On a miss, look again for a link made a moment ago on another server, at most
+	// once a second, so made-up ids cannot flood the catalog with queries.
+	for _, maxAge := range []time.Duration{shareTTL, c.minReload} {
+		all, err := c.loadShares(ctx, maxAge)
+		if err != nil {
 			return Share{}, err
 		}
 		if s, ok := all[id]; ok {
@@ -149,7 +140,7 @@ func (s Share) PasswordFingerprint() string {
 
 // RevokeShare deletes a site's shared link; it stops working at once on this server.
 func (c *Catalog) RevokeShare(ctx context.Context, siteID uint32, id string) error {
-	all, err := c.loadShares(ctx, true)
+	all, err := c.loadShares(ctx, 0)
 	if err != nil {
 		return err
 	}
@@ -169,13 +160,13 @@ func (c *Catalog) dropShares() {
 	c.shares.mu.Unlock()
 }
 
-// loadShares returns the live shares, from the cache unless it is older than shareTTL
-// or fresh is set.
-func (c *Catalog) loadShares(ctx context.Context, fresh bool) (map[string]Share, error) {
+// loadShares returns the live shares, from the cache unless it is older than maxAge
+// (0: always read the table).
+func (c *Catalog) loadShares(ctx context.Context, maxAge time.Duration) (map[string]Share, error) {
 	sc := &c.shares
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
-	if sc.byID != nil && !fresh && c.now().Sub(sc.at) < shareTTL {
+	if sc.byID != nil && c.now().Sub(sc.at) < maxAge {
 		return sc.byID, nil
 	}
 	res, err := c.st.Query(ctx, "SELECT id, site_id, name, password_hash, toUnixTimestamp(created_at) FROM shares FINAL WHERE deleted = 0", nil)

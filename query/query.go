@@ -123,30 +123,26 @@ func (e *Engine) Query(ctx context.Context, site catalog.Site, req Request) (*Re
 		res    *store.Result
 		err    error
 	}
+	var jobs []*job
 	add := func(sql string, params store.Params) *job {
-		return &job{sql: sql, params: params}
+		j := &job{sql: sql, params: params}
+		jobs = append(jobs, j)
+		return j
 	}
-	var rows, totals, previous *job
-	jobs := []*job{}
+	var rows, totals, previous, gv, gc *job
 	if len(plan.Dims) > 0 {
 		rows = add(Build(plan, plan.Period, false))
-		jobs = append(jobs, rows)
 	}
 	if len(plan.Dims) == 0 || req.Totals == nil || *req.Totals {
 		totals = add(Build(plan, plan.Period, true))
-		jobs = append(jobs, totals)
 	}
 	if plan.Compare {
 		previous = add(Build(plan, plan.Period.Previous(), true))
-		jobs = append(jobs, previous)
 	}
-	var gv, gc *job
 	if visitors, conversions := goalRatePlans(plan); visitors != nil {
 		gv = add(Build(visitors, plan.Period, true))
-		jobs = append(jobs, gv)
 		if conversions != nil {
 			gc = add(Build(conversions, plan.Period, false))
-			jobs = append(jobs, gc)
 		}
 	}
 	var wg sync.WaitGroup

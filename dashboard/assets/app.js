@@ -62,11 +62,15 @@
   }
 
   // ---- API ----
-  function api(method, path, body) {
-    var headers = { 'Accept': 'application/json' };
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
+  // authHeaders are who asks: the session's CSRF token for changes, a shared link's id.
+  function authHeaders(method, headers) {
     if (method !== 'GET') headers['X-CSRF-Token'] = csrf;
     if (shareID) headers['X-Share-Token'] = shareID;
+    return headers;
+  }
+  function api(method, path, body) {
+    var headers = authHeaders(method, { 'Accept': 'application/json' });
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
     return fetch(path, { method: method, headers: headers, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body) })
       .then(function (r) {
         if (r.status === 204) return {};
@@ -288,8 +292,7 @@
 
   function exportCSV(p, dim) {
     var q = Object.assign({ site: state.site, date_range: state.range, filters: state.filters }, { metrics: p.metrics, dimensions: [dim], format: 'csv', limit: 10000, totals: false });
-    var headers = { 'Content-Type': 'application/json', 'Accept': 'text/csv', 'X-CSRF-Token': csrf };
-    if (shareID) headers['X-Share-Token'] = shareID;
+    var headers = authHeaders('POST', { 'Content-Type': 'application/json', 'Accept': 'text/csv' });
     fetch('/api/v1/query', { method: 'POST', credentials: 'same-origin', headers: headers, body: JSON.stringify(q) })
       .then(function (r) { if (!r.ok) throw new Error('export failed: ' + r.status); return r.blob(); })
       .then(function (b) {
