@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/omnistat/omnistat/schema"
+	"github.com/omnistat/omnistat/store"
 	"github.com/omnistat/omnistat/store/embedded/embeddedtest"
 )
 
@@ -122,28 +123,19 @@ func TestPathMigrationKeepsEvents(t *testing.T) {
 	for _, stmt := range []string{
 		"ALTER TABLE events MODIFY COLUMN path String SETTINGS mutations_sync = 2",
 		"INSERT INTO events (site_id, ts, name, visitor_id, session_id, path) SELECT 1, toDateTime64('2026-11-01 00:00:00', 3, 'UTC') + number, 'pageview', number % 7, number % 11, concat('/p/', toString(number % 13)) FROM numbers(1000)",
-		"TRUNCATE TABLE schema_migrations",
 	} {
 		if err := st.Exec(ctx, stmt, nil); err != nil {
 			t.Fatalf("%s: %v", stmt, err)
 		}
 	}
-	for _, m := range mustMigrations(t) {
-		if m.Version == 6 {
-			continue
-		}
-		if err := st.Exec(ctx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES ({v:UInt32}, {n:String}, now())",
-			map[string]string{"v": fmt.Sprint(m.Version), "n": m.Name}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	forget(t, st, 6)
 	const check = "SELECT toTypeName(path), count(), uniqExact(path), sum(length(path)) FROM events GROUP BY 1"
 	before, err := st.Query(ctx, check, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	did, err := schema.Migrate(ctx, st, schema.Options{})
-	if err != nil || fmt.Sprint(did) != "[6]" {
+	if err != nil || fmt.Sprint(did) != "[6 7]" {
 		t.Fatalf("upgrade applied %v, %v; want [6]", did, err)
 	}
 	after, err := st.Query(ctx, check, nil)
@@ -152,6 +144,71 @@ func TestPathMigrationKeepsEvents(t *testing.T) {
 	}
 	if b, a := fmt.Sprint(before.Rows), fmt.Sprint(after.Rows); b != "[[String 1000 13 4230]]" || a != "[[LowCardinality(String) 1000 13 4230]]" {
 		t.Fatalf("before the upgrade %s; after %s", b, a)
+	}
+}
+
+// A server whose events were written before migration 0007 keeps every one of them,
+// and a merge rewrites them with the new codecs.
+func TestCodecMigrationKeepsEvents(t *testing.T) {
+	st := embeddedtest.Open(t)
+	ctx := context.Background()
+	if _, err := schema.Migrate(ctx, st, schema.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	// Back to 0002's codecs for a few columns, and events written with them.
+	for _, stmt := range []string{
+		"ALTER TABLE events MODIFY COLUMN ts CODEC(DoubleDelta, ZSTD(1)), MODIFY COLUMN channel REMOVE CODEC, MODIFY COLUMN visitor_id REMOVE CODEC",
+		"INSERT INTO events (site_id, ts, name, visitor_id, session_id, channel, path) SELECT 1, toDateTime64('2026-11-01 00:00:00', 3, 'UTC') + number * 7, 'pageview', number % 97, number % 131, ['Direct', 'Email', 'Referral'][number % 3 + 1], '/' FROM numbers(20000)",
+	} {
+		if err := st.Exec(ctx, stmt, nil); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	forget(t, st, 7)
+	const check = "SELECT count(), uniqExact(visitor_id), uniqExact(session_id), sum(toUnixTimestamp64Milli(ts)), groupUniqArray(channel) FROM (SELECT * FROM events ORDER BY channel)"
+	before, err := st.Query(ctx, check, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	did, err := schema.Migrate(ctx, st, schema.Options{})
+	if err != nil || fmt.Sprint(did) != "[7]" {
+		t.Fatalf("upgrade applied %v, %v; want [7]", did, err)
+	}
+	if err := st.Exec(ctx, "OPTIMIZE TABLE events FINAL", nil); err != nil {
+		t.Fatal(err)
+	}
+	after, err := st.Query(ctx, check, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, a := fmt.Sprint(before.Rows), fmt.Sprint(after.Rows); b != a || !strings.HasPrefix(a, "[[20000 97 131 ") {
+		t.Fatalf("before the upgrade %s; after %s", b, a)
+	}
+	codecs, err := st.Query(ctx, "SELECT name, compression_codec FROM system.columns WHERE database = currentDatabase() AND table = 'events' AND name IN ('ts', 'channel', 'visitor_id') ORDER BY name", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(codecs.Rows); got != "[[channel CODEC(ZSTD(1))] [ts CODEC(Delta(8), ZSTD(3))] [visitor_id CODEC(Delta(8), ZSTD(1))]]" {
+		t.Fatalf("codecs after the upgrade: %s", got)
+	}
+}
+
+// forget rewrites the ledger as an older server left it: every migration before version
+// recorded, version and later not.
+func forget(t *testing.T, st store.Store, version int) {
+	t.Helper()
+	ctx := context.Background()
+	if err := st.Exec(ctx, "TRUNCATE TABLE schema_migrations", nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range mustMigrations(t) {
+		if m.Version >= version {
+			continue
+		}
+		if err := st.Exec(ctx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES ({v:UInt32}, {n:String}, now())",
+			map[string]string{"v": fmt.Sprint(m.Version), "n": m.Name}); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
