@@ -25,9 +25,18 @@ geo=""
 "$BIN" serve --addr 127.0.0.1:8098 --data-dir "$work/data" --rate-limit 0 --trust-proxy 127.0.0.1 $geo 2>"$work/serve.log" &
 pid=$!
 for i in $(seq 100); do curl -fs http://127.0.0.1:8098/healthz >/dev/null && break; sleep 0.2; done
+# CPU time of the server process (user + system, all threads, the engine's included) per
+# request: steadier than req/s on a machine whose speed drifts between runs, so it is
+# what to compare when judging a change to the ingest path.
+cpu() { awk '{print $14 + $15}' /proc/$pid/stat; }
+cpu0=$(cpu)
 wrk -t2 -c50 -d"$DURATION" -s bench/ingest/events.lua http://127.0.0.1:8098/ | tee "$work/omnistat.txt"
 rss=$(awk '/VmHWM/ {print $2}' /proc/$pid/status)
-sleep 3
+sleep 3 # the last batches reach the engine
+cpu1=$(cpu)
+reqs=$(awk '/requests in/ {print $1}' "$work/omnistat.txt")
+awk -v t="$((cpu1 - cpu0))" -v hz="$(getconf CLK_TCK)" -v n="$reqs" \
+  'BEGIN {printf "server CPU: %.1f s for %d requests, %.1f us per request\n", t / hz, n, t / hz / n * 1e6}'
 curl -fs http://127.0.0.1:8098/metrics | grep -E '^omnistat_(events_accepted_total|events_dropped_total|flush_events_total|spool_events|engine_errors_total)' || true
 kill -TERM $pid; wait $pid || true
 echo "peak RSS of omnistat: $((rss / 1024)) MiB"
