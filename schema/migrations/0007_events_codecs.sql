@@ -1,5 +1,5 @@
 -- Compression fitted to how the events lie on disk, measured on 10 M events (bench/query,
--- OPTIMIZE FINAL): 18.8 -> 13.3 B/event, with answer times within the run-to-run noise
+-- OPTIMIZE FINAL): 18.8 -> 13.4 B/event, with answer times within the run-to-run noise
 -- (ZSTD decodes a little slower than the default LZ4; the figures are in bench/README.md).
 --   ts          Delta beats DoubleDelta: rows go visitor by visitor, so the time jumps at
 --               every visitor and DoubleDelta pays for each jump twice (3.9 -> 2.7 B).
