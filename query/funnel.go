@@ -136,7 +136,7 @@ func (e *Engine) Funnel(ctx context.Context, site catalog.Site, req FunnelReques
 			if len(s.Pageview) > 512 {
 				return nil, badf("steps[%d].pageview is longer than 512 characters", i)
 			}
-			conds = append(conds, "(name = 'pageview' AND match(path, "+b.param("String", goalPattern(s.Pageview))+"))")
+			conds = append(conds, b.pageviewOf(s.Pageview))
 			labels = append(labels, "Visit "+s.Pageview)
 		default:
 			if len(s.Event) > 120 {

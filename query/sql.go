@@ -52,7 +52,17 @@ func (b *builder) goalCond(g catalog.Goal) string {
 	if g.Event != "" {
 		return "(name = " + b.param("String", g.Event) + ")"
 	}
-	return "(name = 'pageview' AND match(path, " + b.param("String", goalPattern(g.Page)) + "))"
+	return b.pageviewOf(g.Page)
+}
+
+// pageviewOf is 1 for a pageview of a page pattern (* wildcards). The pattern is tested
+// first: on its own, match runs once per distinct path of the dictionary-encoded
+// column; behind "name = 'pageview' AND", the engine's short-circuit evaluation hands
+// it only the pageview rows, as plain strings, and runs the regular expression on each
+// of them: over 10 M events the condition took 147 ms instead of 104 as a goal, and
+// 192 ms instead of 118 as a funnel filter with two page steps.
+func (b *builder) pageviewOf(page string) string {
+	return "(match(path, " + b.param("String", goalPattern(page)) + ") AND name = 'pageview')"
 }
 
 // convExpr is 1 for an event that completes one of the plan's goals.
