@@ -115,35 +115,12 @@ func TestClusterDDL(t *testing.T) {
 // every event when it is upgraded, and the path becomes dictionary-encoded.
 func TestPathMigrationKeepsEvents(t *testing.T) {
 	st := embeddedtest.Open(t)
-	ctx := context.Background()
-	if _, err := schema.Migrate(ctx, st, schema.Options{}); err != nil {
-		t.Fatal(err)
-	}
-	// Back to the old column and a ledger without 0006, as an older server left them.
-	for _, stmt := range []string{
+	before, after := upgrade(t, st, 6, []string{
 		"ALTER TABLE events MODIFY COLUMN path String SETTINGS mutations_sync = 2",
 		"INSERT INTO events (site_id, ts, name, visitor_id, session_id, path) SELECT 1, toDateTime64('2026-11-01 00:00:00', 3, 'UTC') + number, 'pageview', number % 7, number % 11, concat('/p/', toString(number % 13)) FROM numbers(1000)",
-	} {
-		if err := st.Exec(ctx, stmt, nil); err != nil {
-			t.Fatalf("%s: %v", stmt, err)
-		}
-	}
-	forget(t, st, 6)
-	const check = "SELECT toTypeName(path), count(), uniqExact(path), sum(length(path)) FROM events GROUP BY 1"
-	before, err := st.Query(ctx, check, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	did, err := schema.Migrate(ctx, st, schema.Options{})
-	if err != nil || fmt.Sprint(did) != "[6 7]" {
-		t.Fatalf("upgrade applied %v, %v; want [6 7]", did, err)
-	}
-	after, err := st.Query(ctx, check, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if b, a := fmt.Sprint(before.Rows), fmt.Sprint(after.Rows); b != "[[String 1000 13 4230]]" || a != "[[LowCardinality(String) 1000 13 4230]]" {
-		t.Fatalf("before the upgrade %s; after %s", b, a)
+	}, "SELECT toTypeName(path), count(), uniqExact(path), sum(length(path)) FROM events GROUP BY 1")
+	if before != "[[String 1000 13 4230]]" || after != "[[LowCardinality(String) 1000 13 4230]]" {
+		t.Fatalf("before the upgrade %s; after %s", before, after)
 	}
 }
 
@@ -151,40 +128,15 @@ func TestPathMigrationKeepsEvents(t *testing.T) {
 // and a merge rewrites them with the new codecs.
 func TestCodecMigrationKeepsEvents(t *testing.T) {
 	st := embeddedtest.Open(t)
-	ctx := context.Background()
-	if _, err := schema.Migrate(ctx, st, schema.Options{}); err != nil {
-		t.Fatal(err)
-	}
-	// Back to 0002's codecs for a few columns, and events written with them.
-	for _, stmt := range []string{
+	// The check after the upgrade reads the parts as a merge rewrote them.
+	before, after := upgrade(t, st, 7, []string{
 		"ALTER TABLE events MODIFY COLUMN ts CODEC(DoubleDelta, ZSTD(1)), MODIFY COLUMN channel REMOVE CODEC, MODIFY COLUMN visitor_id REMOVE CODEC",
 		"INSERT INTO events (site_id, ts, name, visitor_id, session_id, channel, path) SELECT 1, toDateTime64('2026-11-01 00:00:00', 3, 'UTC') + number * 7, 'pageview', number % 97, number % 131, ['Direct', 'Email', 'Referral'][number % 3 + 1], '/' FROM numbers(20000)",
-	} {
-		if err := st.Exec(ctx, stmt, nil); err != nil {
-			t.Fatalf("%s: %v", stmt, err)
-		}
+	}, "SELECT count(), uniqExact(visitor_id), uniqExact(session_id), sum(toUnixTimestamp64Milli(ts)), arraySort(groupUniqArray(channel)) FROM events", "OPTIMIZE TABLE events FINAL")
+	if before != after || !strings.HasPrefix(after, "[[20000 97 131 ") {
+		t.Fatalf("before the upgrade %s; after %s", before, after)
 	}
-	forget(t, st, 7)
-	const check = "SELECT count(), uniqExact(visitor_id), uniqExact(session_id), sum(toUnixTimestamp64Milli(ts)), arraySort(groupUniqArray(channel)) FROM events"
-	before, err := st.Query(ctx, check, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	did, err := schema.Migrate(ctx, st, schema.Options{})
-	if err != nil || fmt.Sprint(did) != "[7]" {
-		t.Fatalf("upgrade applied %v, %v; want [7]", did, err)
-	}
-	if err := st.Exec(ctx, "OPTIMIZE TABLE events FINAL", nil); err != nil {
-		t.Fatal(err)
-	}
-	after, err := st.Query(ctx, check, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if b, a := fmt.Sprint(before.Rows), fmt.Sprint(after.Rows); b != a || !strings.HasPrefix(a, "[[20000 97 131 ") {
-		t.Fatalf("before the upgrade %s; after %s", b, a)
-	}
-	codecs, err := st.Query(ctx, "SELECT name, compression_codec FROM system.columns WHERE database = currentDatabase() AND table = 'events' AND name IN ('ts', 'channel', 'visitor_id') ORDER BY name", nil)
+	codecs, err := st.Query(context.Background(), "SELECT name, compression_codec FROM system.columns WHERE database = currentDatabase() AND table = 'events' AND name IN ('ts', 'channel', 'visitor_id') ORDER BY name", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,16 +145,29 @@ func TestCodecMigrationKeepsEvents(t *testing.T) {
 	}
 }
 
-// forget rewrites the ledger as an older server left it: every migration before version
-// recorded, version and later not.
-func forget(t *testing.T, st store.Store, version int) {
+// upgrade plays an upgrade from before migration version: it migrates st fully, runs
+// setup (which puts back what the migration changes, and writes events the old way),
+// rewrites the ledger as the older server left it, and migrates again, checking that
+// exactly version and the later migrations run. It returns check's rows before and
+// after, the after side read once the statements in afterUpgrade have run.
+func upgrade(t *testing.T, st store.Store, version int, setup []string, check string, afterUpgrade ...string) (before, after string) {
 	t.Helper()
 	ctx := context.Background()
+	if _, err := schema.Migrate(ctx, st, schema.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, stmt := range setup {
+		if err := st.Exec(ctx, stmt, nil); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
 	if err := st.Exec(ctx, "TRUNCATE TABLE schema_migrations", nil); err != nil {
 		t.Fatal(err)
 	}
+	var want []int
 	for _, m := range mustMigrations(t) {
 		if m.Version >= version {
+			want = append(want, m.Version)
 			continue
 		}
 		if err := st.Exec(ctx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES ({v:UInt32}, {n:String}, now())",
@@ -210,6 +175,24 @@ func forget(t *testing.T, st store.Store, version int) {
 			t.Fatal(err)
 		}
 	}
+	res, err := st.Query(ctx, check, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before = fmt.Sprint(res.Rows)
+	did, err := schema.Migrate(ctx, st, schema.Options{})
+	if err != nil || fmt.Sprint(did) != fmt.Sprint(want) {
+		t.Fatalf("upgrade applied %v, %v; want %v", did, err, want)
+	}
+	for _, stmt := range afterUpgrade {
+		if err := st.Exec(ctx, stmt, nil); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	if res, err = st.Query(ctx, check, nil); err != nil {
+		t.Fatal(err)
+	}
+	return before, fmt.Sprint(res.Rows)
 }
 
 func mustMigrations(t *testing.T) []schema.Migration {
