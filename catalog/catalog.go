@@ -101,21 +101,6 @@ func (c *Catalog) Refresh(ctx context.Context) error {
 	return c.reload(ctx)
 }
 
-func asUint(v any) uint64 {
-	switch x := v.(type) {
-	case int64:
-		return uint64(x)
-	case uint64:
-		return x
-	case float64:
-		return uint64(x)
-	case string:
-		n, _ := strconv.ParseUint(x, 10, 64)
-		return n
-	}
-	return 0
-}
-
 func asString(v any) string {
 	s, _ := v.(string)
 	return s

@@ -72,7 +72,7 @@ func (c *Catalog) Goals(ctx context.Context, siteID uint32) ([]Goal, error) {
 	}
 	out := []Goal{}
 	for _, r := range res.Rows {
-		out = append(out, Goal{ID: uint32(asUint(r[0])), Name: asString(r[1]), Event: asString(r[2]), Page: asString(r[3])})
+		out = append(out, Goal{ID: uint32(store.Uint(r[0])), Name: asString(r[1]), Event: asString(r[2]), Page: asString(r[3])})
 	}
 	return out, nil
 }

@@ -123,7 +123,7 @@ func (c *Catalog) listKeys(ctx context.Context) (map[string]apiKey, error) {
 		k := apiKey{APIKey: APIKey{ID: asString(r[0]), Name: asString(r[2])}, secretSHA256: h}
 		if arr, ok := r[3].([]any); ok {
 			for _, v := range arr {
-				k.SiteIDs = append(k.SiteIDs, uint32(asUint(v)))
+				k.SiteIDs = append(k.SiteIDs, uint32(store.Uint(v)))
 			}
 		}
 		out[k.ID] = k

@@ -129,7 +129,7 @@ func (c *Catalog) loadLinks(ctx context.Context, force bool) (map[string]Link, e
 	}
 	m := make(map[string]Link, len(res.Rows))
 	for _, r := range res.Rows {
-		l := Link{Slug: asString(r[0]), SiteID: uint32(asUint(r[1])), Target: asString(r[2]), Campaign: asString(r[3]),
+		l := Link{Slug: asString(r[0]), SiteID: uint32(store.Uint(r[1])), Target: asString(r[2]), Campaign: asString(r[3]),
 			Channel: asString(r[4]), Source: asString(r[5]), Medium: asString(r[6])}
 		m[l.Slug] = l
 	}

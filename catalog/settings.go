@@ -17,7 +17,7 @@ func (c *Catalog) Secret(ctx context.Context, name string) ([]byte, error) {
 		if err != nil {
 			return "", wrap("Secret", err)
 		}
-		if len(res.Rows) == 0 || asUint(res.Rows[0][1]) == 0 {
+		if len(res.Rows) == 0 || store.Uint(res.Rows[0][1]) == 0 {
 			return "", nil
 		}
 		return asString(res.Rows[0][0]), nil

@@ -175,8 +175,8 @@ func (c *Catalog) loadShares(ctx context.Context, maxAge time.Duration) (map[str
 	}
 	m := make(map[string]Share, len(res.Rows))
 	for _, r := range res.Rows {
-		s := Share{ID: asString(r[0]), SiteID: uint32(asUint(r[1])), Name: asString(r[2]),
-			passwordHash: []byte(asString(r[3])), CreatedAt: time.Unix(int64(asUint(r[4])), 0).UTC()}
+		s := Share{ID: asString(r[0]), SiteID: uint32(store.Uint(r[1])), Name: asString(r[2]),
+			passwordHash: []byte(asString(r[3])), CreatedAt: time.Unix(int64(store.Uint(r[4])), 0).UTC()}
 		s.HasPassword = len(s.passwordHash) > 0
 		m[s.ID] = s
 	}

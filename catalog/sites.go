@@ -78,7 +78,7 @@ func (c *Catalog) AddSite(ctx context.Context, domain, timezone string) (Site, e
 		return Site{}, wrap("AddSite", err)
 	}
 	if len(res.Rows) == 1 {
-		if m := uint32(asUint(res.Rows[0][0])); m >= next {
+		if m := uint32(store.Uint(res.Rows[0][0])); m >= next {
 			next = m + 1
 		}
 	}
@@ -101,7 +101,7 @@ func (c *Catalog) listSites(ctx context.Context) ([]Site, error) {
 	}
 	out := make([]Site, 0, len(res.Rows))
 	for _, r := range res.Rows {
-		out = append(out, Site{ID: uint32(asUint(r[0])), Domain: asString(r[1]), Timezone: asString(r[2]), Created: time.Unix(int64(asUint(r[3])), 0).UTC()})
+		out = append(out, Site{ID: uint32(store.Uint(r[0])), Domain: asString(r[1]), Timezone: asString(r[2]), Created: time.Unix(int64(store.Uint(r[3])), 0).UTC()})
 	}
 	return out, nil
 }

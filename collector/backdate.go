@@ -64,8 +64,8 @@ func assignBackdated(ctx context.Context, st store.Store, events []Event, idx []
 			return fmt.Errorf("collector: find sessions of backdated events: %w", err)
 		}
 		for _, r := range res.Rows {
-			k := sessionKey{site: uint32(asInt(r[0])), visitor: asUint64(r[1])}
-			known[k] = append(known[k], storedEvent{session: asUint64(r[2]), ts: time.UnixMilli(asInt(r[3])).UTC()})
+			k := sessionKey{site: uint32(store.Int(r[0])), visitor: store.Uint(r[1])}
+			known[k] = append(known[k], storedEvent{session: store.Uint(r[2]), ts: time.UnixMilli(store.Int(r[3])).UTC()})
 		}
 	}
 	// Oldest first, so a batch's own events chain into sessions.
@@ -91,16 +91,4 @@ func assignBackdated(ctx context.Context, st store.Store, events []Event, idx []
 		known[k] = append(known[k], storedEvent{session: best, ts: e.TS})
 	}
 	return nil
-}
-
-func asUint64(v any) uint64 {
-	switch x := v.(type) {
-	case int64:
-		return uint64(x)
-	case uint64:
-		return x
-	case float64:
-		return uint64(x)
-	}
-	return 0
 }

@@ -81,23 +81,11 @@ func (s *Salts) load(ctx context.Context, day string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("collector.Salts: %w", err)
 	}
-	if len(res.Rows) != 1 || asInt(res.Rows[0][1]) == 0 {
+	if len(res.Rows) != 1 || store.Int(res.Rows[0][1]) == 0 {
 		return nil, nil
 	}
 	hexSalt, _ := res.Rows[0][0].(string)
 	return hex.DecodeString(hexSalt)
-}
-
-func asInt(v any) int64 {
-	switch x := v.(type) {
-	case int64:
-		return x
-	case uint64:
-		return int64(x)
-	case float64:
-		return int64(x)
-	}
-	return 0
 }
 
 // cookielessID is the daily visitor id: the first 8 bytes of SHA-256 over the day's

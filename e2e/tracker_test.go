@@ -38,7 +38,7 @@ func events(t *testing.T, st store.Store, siteID uint32) []storedEvent {
 	var out []storedEvent
 	for _, r := range res.Rows {
 		e := storedEvent{Name: r[0].(string), Path: r[1].(string), Title: r[2].(string), Props: r[3].(string), Content: r[4].(string),
-			Currency: r[5].(string), EngagedMS: toInt(r[6]), Scroll: toInt(r[7]), Screen: toInt(r[8])}
+			Currency: r[5].(string), EngagedMS: store.Int(r[6]), Scroll: store.Int(r[7]), Screen: store.Int(r[8])}
 		switch v := r[9].(type) {
 		case float64:
 			e.Revenue = v
@@ -49,18 +49,6 @@ func events(t *testing.T, st store.Store, siteID uint32) []storedEvent {
 		out = append(out, e)
 	}
 	return out
-}
-
-func toInt(v any) int64 {
-	switch x := v.(type) {
-	case int64:
-		return x
-	case uint64:
-		return int64(x)
-	case float64:
-		return int64(x)
-	}
-	return 0
 }
 
 func names(es []storedEvent) string {

@@ -216,10 +216,10 @@ func (e *Engine) Funnel(ctx context.Context, site catalog.Site, req FunnelReques
 	for _, r := range res.Rows {
 		g := group{key: text(r[0])}
 		for _, v := range r[1].([]any) {
-			g.reached = append(g.reached, int64(number(v)))
+			g.reached = append(g.reached, int64(store.Float(v)))
 		}
 		for _, v := range r[2].([]any) {
-			g.medians = append(g.medians, number(v))
+			g.medians = append(g.medians, store.Float(v))
 		}
 		for i, n := range g.reached {
 			total[i] += n

@@ -163,7 +163,7 @@ func (e *Engine) Query(ctx context.Context, site catalog.Site, req Request) (*Re
 		m := map[string]float64{}
 		if len(res.Rows) == 1 {
 			for i, name := range plan.Metrics {
-				m[name] = number(res.Rows[0][i])
+				m[name] = store.Float(res.Rows[0][i])
 			}
 		}
 		return m
@@ -267,7 +267,7 @@ func goalRates(plan *QueryPlan, out *Response, visitorsRes, conv *store.Result) 
 	_, ri := goalRateColumns(plan)
 	visitors := 0.0
 	if len(visitorsRes.Rows) == 1 {
-		visitors = number(visitorsRes.Rows[0][0])
+		visitors = store.Float(visitorsRes.Rows[0][0])
 	}
 	rate := func(n float64) float64 {
 		if visitors <= 0 {
@@ -288,7 +288,7 @@ func goalRates(plan *QueryPlan, out *Response, visitorsRes, conv *store.Result) 
 		for i := range plan.Dims {
 			key += text(r[i]) + "\x00"
 		}
-		byKey[key] = number(r[len(plan.Dims)])
+		byKey[key] = store.Float(r[len(plan.Dims)])
 	}
 	for i, row := range out.Results {
 		key := ""

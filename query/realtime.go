@@ -34,7 +34,7 @@ func (e *Engine) Realtime(ctx context.Context, site catalog.Site) (*Realtime, er
 		return nil, fmt.Errorf("query.Realtime: %w", err)
 	}
 	if len(res.Rows) == 1 {
-		out.Visitors = int64(number(res.Rows[0][0]))
+		out.Visitors = int64(store.Float(res.Rows[0][0]))
 	}
 	for _, part := range []struct {
 		col  string
@@ -46,7 +46,7 @@ func (e *Engine) Realtime(ctx context.Context, site catalog.Site) (*Realtime, er
 			return nil, fmt.Errorf("query.Realtime: %w", err)
 		}
 		for _, r := range res.Rows {
-			*part.dest = append(*part.dest, RealtimeRow{Name: text(r[0]), Visitors: int64(number(r[1]))})
+			*part.dest = append(*part.dest, RealtimeRow{Name: text(r[0]), Visitors: int64(store.Float(r[1]))})
 		}
 	}
 	return out, nil

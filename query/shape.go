@@ -32,7 +32,7 @@ func Shape(p *QueryPlan, res *store.Result, hours []string) ([]Row, bool, error)
 			}
 		}
 		for i := range p.Metrics {
-			row.Metrics[i] = number(r[nd+i])
+			row.Metrics[i] = store.Float(r[nd+i])
 		}
 		rows = append(rows, row)
 	}
@@ -111,21 +111,6 @@ func text(v any) string {
 		return strconv.FormatFloat(x, 'f', -1, 64)
 	}
 	return fmt.Sprint(v)
-}
-
-func number(v any) float64 {
-	switch x := v.(type) {
-	case int64:
-		return float64(x)
-	case uint64:
-		return float64(x)
-	case float64:
-		return x
-	case string:
-		f, _ := strconv.ParseFloat(x, 64)
-		return f
-	}
-	return 0
 }
 
 // WriteCSV writes the rows with a header line: dimensions, then metrics.

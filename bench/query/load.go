@@ -64,21 +64,5 @@ func tableSizes(ctx context.Context, st store.Store, table string) ([]sizeRow, e
 		return nil, fmt.Errorf("sizes of %s: %w", table, err)
 	}
 	r := res.Rows[0]
-	return []sizeRow{{table: table, rows: asU(r[0]), disk: asU(r[1]), compressed: asU(r[2]), uncompressed: asU(r[3]), parts: asU(r[4])}}, nil
-}
-
-func asU(v any) uint64 {
-	switch x := v.(type) {
-	case uint64:
-		return x
-	case int64:
-		return uint64(x)
-	case float64:
-		return uint64(x)
-	case string:
-		var u uint64
-		fmt.Sscan(x, &u)
-		return u
-	}
-	return 0
+	return []sizeRow{{table: table, rows: store.Uint(r[0]), disk: store.Uint(r[1]), compressed: store.Uint(r[2]), uncompressed: store.Uint(r[3]), parts: store.Uint(r[4])}}, nil
 }
