@@ -16,6 +16,8 @@ func registerReporting(e *echo.Echo, h *handlers) {
 	e.POST("/api/v1/query", h.query)
 	e.POST("/api/v1/funnel", h.funnel)
 	e.GET("/api/v1/realtime", h.realtime)
+	e.GET("/api/v1/journeys", h.journeys)
+	e.GET("/api/v1/attribution", h.attribution)
 	e.GET("/api/v1/goals", h.listGoals)
 	e.POST("/api/v1/goals", h.addGoal)
 	e.DELETE("/api/v1/goals", h.deleteGoal)
@@ -76,6 +78,40 @@ func (h *handlers) realtime(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, res)
+}
+
+// journeys is GET /api/v1/journeys?site=&date_range=&goal=&lookback=&limit=.
+func (h *handlers) journeys(c echo.Context) error {
+	req := journeyRequest(c)
+	site, err := h.siteForKey(c, req.Site)
+	if err != nil {
+		return err
+	}
+	res, err := h.cfg.Query.Journeys(c.Request().Context(), site, req)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, res)
+}
+
+// attribution is GET /api/v1/attribution?site=&goal=&model=&date_range=&lookback=.
+func (h *handlers) attribution(c echo.Context) error {
+	req := journeyRequest(c)
+	site, err := h.siteForKey(c, req.Site)
+	if err != nil {
+		return err
+	}
+	res, err := h.cfg.Query.Attribution(c.Request().Context(), site, req)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, res)
+}
+
+func journeyRequest(c echo.Context) query.JourneyRequest {
+	q := c.QueryParams()
+	return query.JourneyRequest{Site: q.Get("site"), DateRange: q.Get("date_range"), Goal: q.Get("goal"),
+		Model: q.Get("model"), Lookback: q.Get("lookback"), Limit: q.Get("limit")}
 }
 
 func (h *handlers) listGoals(c echo.Context) error {
