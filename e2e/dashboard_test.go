@@ -15,6 +15,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/omnistat/omnistat/catalog"
 	"github.com/omnistat/omnistat/collector"
 	"github.com/omnistat/omnistat/internal/browser"
 )
@@ -42,6 +43,9 @@ func TestDashboardInRealBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	key, _, _ := a.Catalog.CreateKey(ctx, "test", []uint32{site.ID})
+	if _, err := a.Catalog.AddGoal(ctx, site.ID, catalog.Goal{Event: "signup"}); err != nil {
+		t.Fatal(err)
+	}
 
 	// Traffic: three visitors from e-mail, two from search, one direct; two sign up.
 	xss := `<img src=x onerror="document.body.dataset.pwned=1">`
@@ -168,6 +172,23 @@ func TestDashboardInRealBrowser(t *testing.T) {
 			t.Fatalf("funnel counts %v; want 3 then 2", counts)
 		}
 		shot("funnel")
+	})
+
+	t.Run("journeys credit the channel that brought the sign-ups", func(t *testing.T) {
+		browser.Do(t, b, 20*time.Second, chromedp.Click(chromedp.CSS(`nav a[data-view="journeys"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`body[data-journeys="true"] #attribution-total`)))
+		if got := browser.Get(t, b, 5*time.Second, chromedp.Text(chromedp.ID("attribution-total"))); got != "2 conversions" {
+			t.Fatalf("attribution total %q; want 2 conversions", got)
+		}
+		credit := browser.Get(t, b, 5*time.Second, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll('#attribution tr.credit')).map(r => r.dataset.channel + ' ' + r.cells[1].textContent)`))
+		if strings.Join(credit, ",") != "Email 2" {
+			t.Fatalf("credit by channel %v; want Email 2", credit)
+		}
+		paths := browser.Get(t, b, 5*time.Second, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll('#journeys tr.journey')).map(r => r.cells[0].textContent + ' ' + r.cells[1].textContent)`))
+		if strings.Join(paths, ",") != "Email 2" {
+			t.Fatalf("journeys %v; want Email 2", paths)
+		}
+		shot("journeys")
 	})
 
 	t.Run("a shared link shows the dashboard read-only, behind its password", func(t *testing.T) {

@@ -342,6 +342,40 @@
     }));
   }
 
+  // ---- journeys and attribution ----
+  function renderJourneys() {
+    var q = 'site=' + encodeURIComponent(state.site) + '&date_range=' + encodeURIComponent(state.range) +
+      '&lookback=' + encodeURIComponent($('journey-lookback').value);
+    var goal = $('journey-goal').value.trim();
+    if (goal) q += '&goal=' + encodeURIComponent(goal);
+    var credit = clear($('attribution')), paths = clear($('journeys'));
+    document.body.dataset.journeys = '';
+    var head = function () { return el('thead', {}, el('tr', {}, Array.prototype.map.call(arguments, function (h, i) { return el('th', { 'class': i ? 'num' : null, text: h }); }))); };
+    var bar = function (share) { return el('div', { 'class': 'bar' }, el('div', { 'class': 'fill', style: 'width:' + Math.max(1, share).toFixed(1) + '%' })); };
+    return Promise.all([
+      api('GET', '/api/v1/attribution?' + q + '&model=' + encodeURIComponent($('journey-model').value)).then(function (res) {
+        credit.append(el('h2', { text: 'Conversions credited to channels' }),
+          el('p', { 'class': 'hint', id: 'attribution-total', text: fmt('conversions', res.conversions) + ' conversions' }),
+          res.channels.length ? el('table', {}, head('Channel', 'Conversions', 'Share'), el('tbody', {}, res.channels.map(function (c) {
+            return el('tr', { 'class': 'credit', 'data-channel': c.channel },
+              el('td', { 'class': 'dim' }, c.channel, bar(c.share)),
+              el('td', { 'class': 'num', text: (Math.round(c.conversions * 100) / 100).toLocaleString() }),
+              el('td', { 'class': 'num', text: fmt('conversion_rate', c.share) }));
+          }))) : el('p', { 'class': 'hint', text: 'No conversions in this range. Add a goal in Settings.' }));
+      }).catch(function (err) { credit.append(el('p', { 'class': 'error', text: err.message })); }),
+      api('GET', '/api/v1/journeys?' + q).then(function (res) {
+        paths.append(el('h2', { text: 'Top journeys' }),
+          res.journeys.length ? el('table', {}, head('Channels in order', 'Conversions', 'Share'), el('tbody', {}, res.journeys.map(function (j) {
+            return el('tr', { 'class': 'journey' },
+              el('td', { 'class': 'dim', title: j.path.join(' → '), text: j.path.join(' → ') }),
+              el('td', { 'class': 'num', text: fmt('conversions', j.conversions) }),
+              el('td', { 'class': 'num', text: fmt('conversion_rate', j.share) }));
+          }))) : el('p', { 'class': 'hint', text: 'No journeys yet.' }));
+      }).catch(function (err) { paths.append(el('p', { 'class': 'error', text: err.message })); })
+    ]).then(function () { document.body.dataset.journeys = 'true'; });
+  }
+  $('journey-form').addEventListener('submit', function (e) { e.preventDefault(); renderJourneys(); });
+
   // ---- realtime ----
   function renderRealtime() {
     var box = clear($('realtime'));
@@ -445,6 +479,7 @@
     document.body.dataset.loaded = '';
     if (state.view === 'overview') Promise.all([renderStats(), renderChart(), renderPanels()]).then(function () { document.body.dataset.loaded = 'true'; });
     else if (state.view === 'funnels') { if (!$('funnel-steps').children.length) initFunnelForm(); }
+    else if (state.view === 'journeys') renderJourneys();
     else if (state.view === 'realtime') renderRealtime();
     else if (state.view === 'settings') renderSettings();
   }
