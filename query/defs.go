@@ -27,7 +27,7 @@ var metricExpr = map[string]string{
 	"clicks":           "sum(clk)",
 	"ctr":              "round(if(sum(impr) = 0, 0, sum(clk) / sum(impr) * 100), 2)",
 	"interaction_rate": "round(if(sum(pv) = 0, 0, sum(inter) / sum(pv) * 100), 2)",
-	"scroll_depth":     "round(avgIf(msc, msc > 0), 2)",
+	"scroll_depth":     "round(if(sum(sc_n) = 0, 0, sum(sc_sum) / sum(sc_n)), 2)",
 }
 
 // MetricNames lists the metrics in the contract's order.
@@ -43,7 +43,9 @@ const innerColumns = `count() AS n,
 	countIf(name = 'impression') AS impr,
 	countIf(name = 'click') AS clk,
 	sum(engaged_ms) AS engaged,
-	maxIf(scroll, name = 'engagement') AS msc,
+	maxMapIf([path], [scroll], name = 'engagement') AS g_scroll,
+	arraySum(arrayFilter(x -> x > 0, g_scroll.2)) AS sc_sum,
+	arrayCount(x -> x > 0, g_scroll.2) AS sc_n,
 	min(ts) AS t0,
 	max(ts) AS t1,
 	sum(revenue) AS rev`

@@ -113,7 +113,7 @@ func converts(e *collector.Event, goals []Goal) bool {
 type counts struct {
 	pv, inter, evs, impr, clk int
 	engaged                   int64
-	msc                       int
+	pageScroll                map[string]int // the deepest scroll of each page
 	t0, t1                    time.Time
 	rev                       int64
 	conv                      bool
@@ -130,8 +130,11 @@ func (c *counts) add(e *collector.Event, goals []Goal) {
 	case "pageview":
 		c.pv++
 	case "engagement":
-		if int(e.Scroll) > c.msc {
-			c.msc = int(e.Scroll)
+		if c.pageScroll == nil {
+			c.pageScroll = map[string]int{}
+		}
+		if int(e.Scroll) > c.pageScroll[e.Path] {
+			c.pageScroll[e.Path] = int(e.Scroll)
 		}
 	case "impression":
 		c.impr++
@@ -241,9 +244,11 @@ func metrics(names []string, gs []agg) []float64 {
 		impr += float64(g.own.impr)
 		clk += float64(g.own.clk)
 		rev += float64(g.own.rev) / 10000
-		if g.own.msc > 0 {
-			scrollSum += float64(g.own.msc)
-			scrollN++
+		for _, sc := range g.own.pageScroll {
+			if sc > 0 {
+				scrollSum += float64(sc)
+				scrollN++
+			}
 		}
 		if g.visit.pv <= 1 && g.visit.inter == 0 {
 			bounced++
