@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -266,7 +267,11 @@ func (p *QueryPlan) parseOrder(raw json.RawMessage) error {
 		if len(p.Dims) > 0 {
 			p.OrderBy = append(p.OrderBy, order{key: p.Metrics[0], desc: true})
 		}
-		for _, d := range p.Dims {
+	}
+	// The dimensions last, as tie-breakers: a row is unique by its dimension values, so
+	// the order is total and pages neither skip nor repeat rows that tie on a metric.
+	for _, d := range p.Dims {
+		if !slices.ContainsFunc(p.OrderBy, func(o order) bool { return o.key == d.Name }) {
 			p.OrderBy = append(p.OrderBy, order{key: d.Name})
 		}
 	}
