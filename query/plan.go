@@ -80,9 +80,15 @@ func resolveDim(name string, goals []catalog.Goal) (planDim, error) {
 }
 
 // Plan validates a request against the closed set of fields, metrics, dimensions and
-// operators; every error names what is wrong.
+// operators; every error names what is wrong. Date range "all" starts when the site was
+// added.
 func Plan(site catalog.Site, goals []catalog.Goal, req Request, now time.Time) (*QueryPlan, error) {
-	p, err := ParsePeriod(req.DateRange, site.Location(), now, site.Created)
+	return plan(site, goals, req, now, site.Created)
+}
+
+// plan is Plan with date range "all" starting at allFrom.
+func plan(site catalog.Site, goals []catalog.Goal, req Request, now, allFrom time.Time) (*QueryPlan, error) {
+	p, err := ParsePeriod(req.DateRange, site.Location(), now, allFrom)
 	if err != nil {
 		return nil, &BadRequest{Msg: err.Error()}
 	}

@@ -105,7 +105,11 @@ func (e *Engine) Query(ctx context.Context, site catalog.Site, req Request) (*Re
 	if err != nil {
 		return nil, err
 	}
-	plan, err := Plan(site, goals, req, e.now())
+	allFrom, err := e.allFrom(ctx, site, req.DateRange)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := plan(site, goals, req, e.now(), allFrom)
 	if err != nil {
 		return nil, err
 	}
@@ -200,6 +204,29 @@ func (e *Engine) Query(ctx context.Context, site catalog.Site, req Request) (*Re
 	}
 	out.Meta.Rows = len(out.Results)
 	return out, nil
+}
+
+// allFrom is where date range "all" starts: the site's earliest stored event, when
+// imported or backdated server-side events predate the site, else the day it was
+// added. Only a request for "all" pays for the look-up: the first row of the site in
+// the table's order (site_id, toDate(ts), ...), read in that order, so the engine
+// stops at the first granule instead of reading every timestamp of the site.
+func (e *Engine) allFrom(ctx context.Context, site catalog.Site, dateRange json.RawMessage) (time.Time, error) {
+	var name string
+	if json.Unmarshal(dateRange, &name) != nil || name != "all" {
+		return site.Created, nil
+	}
+	res, err := e.st.Query(ctx, `SELECT toUnixTimestamp64Milli(ts) FROM events WHERE site_id = {site:UInt32}
+		ORDER BY toDate(ts), ts LIMIT 1`, store.Params{"site": strconv.FormatUint(uint64(site.ID), 10)})
+	if err != nil {
+		return time.Time{}, fmt.Errorf("query.allFrom: %w", err)
+	}
+	if len(res.Rows) == 1 {
+		if first := time.UnixMilli(store.Int(res.Rows[0][0])); first.Before(site.Created) {
+			return first, nil
+		}
+	}
+	return site.Created, nil
 }
 
 // hourBuckets asks the engine for the hourly buckets of the period: its toStartOfHour
