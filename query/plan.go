@@ -83,11 +83,11 @@ func resolveDim(name string, goals []catalog.Goal) (planDim, error) {
 // operators; every error names what is wrong. Date range "all" starts when the site was
 // added.
 func Plan(site catalog.Site, goals []catalog.Goal, req Request, now time.Time) (*QueryPlan, error) {
-	return plan(site, goals, req, now, site.Created)
+	return planWith(site, goals, req, now, site.Created)
 }
 
-// plan is Plan with date range "all" starting at allFrom.
-func plan(site catalog.Site, goals []catalog.Goal, req Request, now, allFrom time.Time) (*QueryPlan, error) {
+// planWith is Plan with date range "all" starting at allFrom.
+func planWith(site catalog.Site, goals []catalog.Goal, req Request, now, allFrom time.Time) (*QueryPlan, error) {
 	p, err := ParsePeriod(req.DateRange, site.Location(), now, allFrom)
 	if err != nil {
 		return nil, &BadRequest{Msg: err.Error()}
