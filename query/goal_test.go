@@ -3,14 +3,17 @@ package query_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/omnistat/omnistat/catalog"
+	"github.com/omnistat/omnistat/collector"
 	"github.com/omnistat/omnistat/query"
 	"github.com/omnistat/omnistat/query/querytest"
+	"github.com/omnistat/omnistat/schema"
 )
 
 // A breakdown by goal and another dimension: each row's conversion rate is that goal's
@@ -76,5 +79,71 @@ func TestGoalByAnotherDimension(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// Overlapping goals: a pageview of /pricing completes both "/pricing*" and "/pricing",
+// and counts for both rows of a breakdown by goal, each row as many conversions as a
+// filter on that goal alone finds; the visit facts of a row count that pageview once
+// (a one-page visit to /pricing bounced). A filter on both goals does not count an
+// event twice.
+func TestOverlappingGoals(t *testing.T) {
+	end := time.Now().UTC().Add(-time.Hour)
+	f, _ := load(t, "UTC", querytest.Options{Days: 1, End: end.AddDate(0, 0, -10), Visitors: 1, Seed: 1}) // outside the day asked for
+	ctx := context.Background()
+	for _, g := range []catalog.Goal{{Page: "/pricing*"}, {Page: "/pricing"}} {
+		if _, err := f.cat.AddGoal(ctx, f.site.ID, g); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t0 := end.Add(-30 * time.Minute).Truncate(time.Second)
+	var rows [][]any
+	for i, pv := range []struct {
+		visit uint64
+		path  string
+	}{{1, "/pricing"}, {2, "/"}, {2, "/pricing/team"}} {
+		e := collector.Event{SiteID: f.site.ID, TS: t0.Add(time.Duration(i) * time.Minute), Name: "pageview", VisitorID: 700 + pv.visit, SessionID: 700 + pv.visit, Path: pv.path}
+		rows = append(rows, e.Row())
+	}
+	if err := f.st.Insert(ctx, "events", schema.EventColumns, rows, ""); err != nil {
+		t.Fatal(err)
+	}
+	day := json.RawMessage(`["` + t0.Format("2006-01-02") + `","` + t0.Format("2006-01-02") + `"]`)
+	conversionsOf := func(goal string) float64 {
+		fb, _ := json.Marshal([][]any{{"is", "goal", []string{goal}}})
+		res, err := f.engine.Query(ctx, f.site, query.Request{DateRange: day, Metrics: []string{"conversions"}, Filters: fb})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Totals["conversions"]
+	}
+	if a, b := conversionsOf("Visit /pricing*"), conversionsOf("Visit /pricing"); a != 2 || b != 1 {
+		t.Fatalf("filters on each goal alone find %v and %v conversions; want 2 and 1", a, b)
+	}
+	// visitors, conversions, pageviews, bounce rate of each goal's row.
+	want := map[string]string{"Visit /pricing*": "2 2 2 50", "Visit /pricing": "1 1 1 100"}
+	// With visit_duration the breakdown groups by visit first; without, it is one pass.
+	for _, metrics := range [][]string{{"visitors", "conversions", "pageviews", "bounce_rate"}, {"visitors", "conversions", "pageviews", "bounce_rate", "visit_duration"}} {
+		res, err := f.engine.Query(ctx, f.site, query.Request{DateRange: day, Metrics: metrics, Dimensions: []string{"goal"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]string{}
+		for _, r := range res.Results {
+			got[r.Dimensions[0]] = fmt.Sprint(r.Metrics[0], r.Metrics[1], r.Metrics[2], r.Metrics[3])
+		}
+		for goal, w := range want {
+			if got[goal] != w {
+				t.Errorf("%v: %s row = %q; want visitors, conversions, pageviews, bounce rate %q", metrics, goal, got[goal], w)
+			}
+		}
+	}
+	fb, _ := json.Marshal([][]any{{"is", "goal", []string{"Visit /pricing*", "Visit /pricing"}}})
+	res, err := f.engine.Query(ctx, f.site, query.Request{DateRange: day, Metrics: []string{"pageviews", "conversions"}, Filters: fb})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Totals["conversions"] != 2 {
+		t.Errorf("filter on both goals: %v conversions; want the 2 visitors", res.Totals["conversions"])
 	}
 }
