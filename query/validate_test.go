@@ -34,6 +34,8 @@ func TestPlanRejectsBadRequests(t *testing.T) {
 		{"empty prop key", `{"metrics":["visitors"],"dimensions":["prop:"]}`, "prop key"},
 		{"bad range name", `{"metrics":["visitors"],"date_range":"yesterday"}`, `date_range "yesterday"`},
 		{"bad date", `{"metrics":["visitors"],"date_range":["2026-02-30","2026-03-01"]}`, "date_range[0]"},
+		{"date before 1970", `{"metrics":["visitors"],"dimensions":["time:hour"],"date_range":["1969-12-31","1970-01-05"]}`, "date_range[0] \"1969-12-31\" is outside"},
+		{"date after 2105", `{"metrics":["visitors"],"date_range":["2105-12-01","2106-01-01"]}`, "date_range[1] \"2106-01-01\" is outside"},
 		{"reversed range", `{"metrics":["visitors"],"date_range":["2026-03-02","2026-03-01"]}`, "ends"},
 		{"range not a list", `{"metrics":["visitors"],"date_range":{"from":"x"}}`, "date_range must be"},
 		{"filters not a list", `{"metrics":["visitors"],"filters":{"device":"Mobile"}}`, "filters must be a list"},
