@@ -3,6 +3,7 @@ package query
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"strings"
@@ -49,6 +50,7 @@ type order struct {
 
 const (
 	maxLimit       = 10000
+	maxOffset      = 1000000 // rows a page may skip: the engine sorts all of them first
 	maxFilterVals  = 100
 	maxFilterValue = 1000
 )
@@ -139,17 +141,8 @@ func planWith(site catalog.Site, goals []catalog.Goal, req Request, now, allFrom
 	if err := plan.parseOrder(req.OrderBy); err != nil {
 		return nil, err
 	}
-	switch {
-	case req.Limit < 0 || req.Limit > maxLimit:
-		return nil, badf("limit %d must be between 1 and %d", req.Limit, maxLimit)
-	case req.Limit > 0:
-		plan.Limit = req.Limit
-	}
-	if req.Page < 0 {
-		return nil, badf("page %d must be 1 or more", req.Page)
-	}
-	if req.Page > 1 {
-		plan.Offset = (req.Page - 1) * plan.Limit
+	if err := plan.parsePage(req.Limit, req.Page); err != nil {
+		return nil, err
 	}
 	switch req.Compare {
 	case "":
@@ -280,6 +273,34 @@ func (p *QueryPlan) parseOrder(raw json.RawMessage) error {
 		if !slices.ContainsFunc(p.OrderBy, func(o order) bool { return o.key == d.Name }) {
 			p.OrderBy = append(p.OrderBy, order{key: d.Name})
 		}
+	}
+	return nil
+}
+
+// parsePage reads limit and page. A time series, zero-filled, has every bucket of the
+// range unless it is given a limit, as in Plausible and GA4: limit and page then cut
+// it like any breakdown.
+func (p *QueryPlan) parsePage(limit, page int) error {
+	switch {
+	case limit < 0 || limit > maxLimit:
+		return badf("limit %d must be between 1 and %d", limit, maxLimit)
+	case limit > 0:
+		p.Limit = limit
+	case isTimeOnly(p):
+		p.Limit = math.MaxInt32
+		if page > 1 {
+			return badf("page %d of a time series needs a limit: without one, the series is one page", page)
+		}
+	}
+	if page < 0 {
+		return badf("page %d must be 1 or more", page)
+	}
+	if page > 1 {
+		// Compared before multiplying: a huge page would overflow back to page 1.
+		if page-1 > maxOffset/p.Limit {
+			return badf("page %d with limit %d skips more than %d rows", page, p.Limit, maxOffset)
+		}
+		p.Offset = (page - 1) * p.Limit
 	}
 	return nil
 }

@@ -265,5 +265,6 @@ func aliases(dims []planDim, metrics []string) func(key string) string {
 	}
 }
 
-// isTimeOnly reports a time series: one time dimension, zero-filled, never cut.
+// isTimeOnly reports a time series: one time dimension, zero-filled. The engine answers
+// all its buckets (LIMIT would drop empty ones, which are rows too); Shape cuts them.
 func isTimeOnly(p *QueryPlan) bool { return len(p.Dims) == 1 && p.Dims[0].time != "" }

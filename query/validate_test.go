@@ -52,6 +52,8 @@ func TestPlanRejectsBadRequests(t *testing.T) {
 		{"order by other", `{"metrics":["visitors"],"order_by":[["pageviews","desc"]]}`, `"pageviews" is not one of the requested`},
 		{"order direction", `{"metrics":["visitors"],"order_by":[["visitors","down"]]}`, `must be [name, "asc" or "desc"]`},
 		{"limit too big", `{"metrics":["visitors"],"limit":10001}`, "limit 10001"},
+		{"page beyond any data", `{"metrics":["visitors"],"dimensions":["page"],"limit":8192,"page":2251799813685249}`, "page 2251799813685249 with limit 8192 skips more than"},
+		{"time series page without limit", `{"metrics":["visitors"],"dimensions":["time:day"],"page":2}`, "page 2 of a time series needs a limit"},
 		{"negative page", `{"metrics":["visitors"],"page":-1}`, "page -1"},
 		{"bad compare", `{"metrics":["visitors"],"compare":"last_year"}`, `compare "last_year"`},
 		{"bad format", `{"metrics":["visitors"],"format":"xml"}`, `format "xml"`},
