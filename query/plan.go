@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/omnistat/omnistat/catalog"
 )
@@ -55,7 +56,8 @@ const (
 	maxFilterValue = 1000
 )
 
-var propKeyRE = regexp.MustCompile(`^[^\x00-\x1f]{1,64}$`)
+// propKeyRE refuses control characters in a prop key: no tracker sends them.
+var propKeyRE = regexp.MustCompile(`^[^\x00-\x1f]*$`)
 
 // resolveDim validates a dimension name.
 func resolveDim(name string, goals []catalog.Goal) (planDim, error) {
@@ -66,8 +68,11 @@ func resolveDim(name string, goals []catalog.Goal) (planDim, error) {
 		return planDim{Name: name, scope: eventScope, time: unit}, nil
 	}
 	if key, ok := strings.CutPrefix(name, "prop:"); ok {
-		if !propKeyRE.MatchString(key) {
+		if n := utf8.RuneCountInString(key); n < 1 || n > 64 {
 			return planDim{}, badf("dimension %q: a prop key is 1 to 64 characters", name)
+		}
+		if !propKeyRE.MatchString(key) {
+			return planDim{}, badf("dimension %q: a prop key cannot hold control characters", name)
 		}
 		return planDim{Name: name, scope: eventScope, prop: key}, nil
 	}

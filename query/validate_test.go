@@ -31,6 +31,8 @@ func TestPlanRejectsBadRequests(t *testing.T) {
 		{"bad time unit", `{"metrics":["visitors"],"dimensions":["time:minute"]}`, `dimension "time:minute"`},
 		{"two time dimensions", `{"metrics":["visitors"],"dimensions":["time:day","time:hour"]}`, "only one time"},
 		{"too many dimensions", `{"metrics":["visitors"],"dimensions":["channel","device","os","country"]}`, "at most 3"},
+		{"control character in prop key", `{"metrics":["visitors"],"dimensions":["prop:\u0001"]}`, "a prop key cannot hold control characters"},
+		{"long prop key", `{"metrics":["visitors"],"dimensions":["prop:` + strings.Repeat("é", 65) + `"]}`, "a prop key is 1 to 64 characters"},
 		{"empty prop key", `{"metrics":["visitors"],"dimensions":["prop:"]}`, "prop key"},
 		{"bad range name", `{"metrics":["visitors"],"date_range":"yesterday"}`, `date_range "yesterday"`},
 		{"bad date", `{"metrics":["visitors"],"date_range":["2026-02-30","2026-03-01"]}`, "date_range[0]"},
