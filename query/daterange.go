@@ -36,6 +36,20 @@ func (p Period) Previous() Period {
 	return Period{From: from, To: to}
 }
 
+// The dates a date_range may name. The engine keeps hours as UInt32 Unix seconds, so
+// times before 1970 fail and times from 2106 on wrap to 1970; a day away from either
+// end leaves room for every UTC offset.
+var (
+	firstDate = time.Date(1970, 1, 2, 0, 0, 0, 0, time.UTC)
+	lastDate  = time.Date(2105, 12, 31, 0, 0, 0, 0, time.UTC)
+)
+
+// inRange reports whether a date (at midnight, in any location) may be asked for.
+func inRange(d time.Time) bool {
+	day := time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, time.UTC)
+	return !day.Before(firstDate) && !day.After(lastDate)
+}
+
 func midnight(t time.Time) time.Time {
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, t.Location())
 }
@@ -76,6 +90,9 @@ func ParsePeriod(raw json.RawMessage, loc *time.Location, now time.Time, allFrom
 			if from.After(today) {
 				from = today
 			}
+			if !inRange(from) { // an event stored with a time before 1970
+				from = time.Date(firstDate.Year(), firstDate.Month(), firstDate.Day(), 0, 0, 0, 0, loc)
+			}
 			return Period{From: from, To: today}, nil
 		}
 		return Period{}, fmt.Errorf(`date_range %q is not one of "day", "7d", "30d", "month", "6mo", "12mo", "all" or ["YYYY-MM-DD", "YYYY-MM-DD"]`, s)
@@ -89,6 +106,9 @@ func ParsePeriod(raw json.RawMessage, loc *time.Location, now time.Time, allFrom
 		t, err := time.ParseInLocation("2006-01-02", d, loc)
 		if err != nil {
 			return Period{}, fmt.Errorf("date_range[%d] %q is not a date like 2026-01-31", i, d)
+		}
+		if !inRange(t) {
+			return Period{}, fmt.Errorf("date_range[%d] %q is outside %s to %s", i, d, firstDate.Format("2006-01-02"), lastDate.Format("2006-01-02"))
 		}
 		out[i] = t
 	}

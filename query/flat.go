@@ -85,9 +85,6 @@ func (b *builder) flat(p *QueryPlan, dims []planDim) string {
 		col, expr := "d"+strconv.Itoa(i), b.dimExpr(p, d)
 		sel = append(sel, expr+" AS "+col)
 		group = append(group, col)
-		if d.goal { // only the events that complete a goal have a row
-			where = append(where, expr+" != ''")
-		}
 	}
 	conv := ""
 	convOnce := func() string {

@@ -3,9 +3,12 @@ package query
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/omnistat/omnistat/catalog"
 )
@@ -48,11 +51,13 @@ type order struct {
 
 const (
 	maxLimit       = 10000
+	maxOffset      = 1000000 // rows a page may skip: the engine sorts all of them first
 	maxFilterVals  = 100
 	maxFilterValue = 1000
 )
 
-var propKeyRE = regexp.MustCompile(`^[^\x00-\x1f]{1,64}$`)
+// propKeyRE refuses control characters in a prop key: no tracker sends them.
+var propKeyRE = regexp.MustCompile(`^[^\x00-\x1f]*$`)
 
 // resolveDim validates a dimension name.
 func resolveDim(name string, goals []catalog.Goal) (planDim, error) {
@@ -63,8 +68,11 @@ func resolveDim(name string, goals []catalog.Goal) (planDim, error) {
 		return planDim{Name: name, scope: eventScope, time: unit}, nil
 	}
 	if key, ok := strings.CutPrefix(name, "prop:"); ok {
-		if !propKeyRE.MatchString(key) {
+		if n := utf8.RuneCountInString(key); n < 1 || n > 64 {
 			return planDim{}, badf("dimension %q: a prop key is 1 to 64 characters", name)
+		}
+		if !propKeyRE.MatchString(key) {
+			return planDim{}, badf("dimension %q: a prop key cannot hold control characters", name)
 		}
 		return planDim{Name: name, scope: eventScope, prop: key}, nil
 	}
@@ -79,9 +87,15 @@ func resolveDim(name string, goals []catalog.Goal) (planDim, error) {
 }
 
 // Plan validates a request against the closed set of fields, metrics, dimensions and
-// operators; every error names what is wrong.
+// operators; every error names what is wrong. Date range "all" starts when the site was
+// added.
 func Plan(site catalog.Site, goals []catalog.Goal, req Request, now time.Time) (*QueryPlan, error) {
-	p, err := ParsePeriod(req.DateRange, site.Location(), now, site.Created)
+	return planWith(site, goals, req, now, site.Created)
+}
+
+// planWith is Plan with date range "all" starting at allFrom.
+func planWith(site catalog.Site, goals []catalog.Goal, req Request, now, allFrom time.Time) (*QueryPlan, error) {
+	p, err := ParsePeriod(req.DateRange, site.Location(), now, allFrom)
 	if err != nil {
 		return nil, &BadRequest{Msg: err.Error()}
 	}
@@ -132,17 +146,8 @@ func Plan(site catalog.Site, goals []catalog.Goal, req Request, now time.Time) (
 	if err := plan.parseOrder(req.OrderBy); err != nil {
 		return nil, err
 	}
-	switch {
-	case req.Limit < 0 || req.Limit > maxLimit:
-		return nil, badf("limit %d must be between 1 and %d", req.Limit, maxLimit)
-	case req.Limit > 0:
-		plan.Limit = req.Limit
-	}
-	if req.Page < 0 {
-		return nil, badf("page %d must be 1 or more", req.Page)
-	}
-	if req.Page > 1 {
-		plan.Offset = (req.Page - 1) * plan.Limit
+	if err := plan.parsePage(req.Limit, req.Page); err != nil {
+		return nil, err
 	}
 	switch req.Compare {
 	case "":
@@ -266,9 +271,41 @@ func (p *QueryPlan) parseOrder(raw json.RawMessage) error {
 		if len(p.Dims) > 0 {
 			p.OrderBy = append(p.OrderBy, order{key: p.Metrics[0], desc: true})
 		}
-		for _, d := range p.Dims {
+	}
+	// The dimensions last, as tie-breakers: a row is unique by its dimension values, so
+	// the order is total and pages neither skip nor repeat rows that tie on a metric.
+	for _, d := range p.Dims {
+		if !slices.ContainsFunc(p.OrderBy, func(o order) bool { return o.key == d.Name }) {
 			p.OrderBy = append(p.OrderBy, order{key: d.Name})
 		}
+	}
+	return nil
+}
+
+// parsePage reads limit and page. A time series, zero-filled, has every bucket of the
+// range unless it is given a limit, as in Plausible and GA4: limit and page then cut
+// it like any breakdown.
+func (p *QueryPlan) parsePage(limit, page int) error {
+	switch {
+	case limit < 0 || limit > maxLimit:
+		return badf("limit %d must be between 1 and %d", limit, maxLimit)
+	case limit > 0:
+		p.Limit = limit
+	case isTimeOnly(p):
+		p.Limit = math.MaxInt32
+		if page > 1 {
+			return badf("page %d of a time series needs a limit: without one, the series is one page", page)
+		}
+	}
+	if page < 0 {
+		return badf("page %d must be 1 or more", page)
+	}
+	if page > 1 {
+		// Compared before multiplying: a huge page would overflow back to page 1.
+		if page-1 > maxOffset/p.Limit {
+			return badf("page %d with limit %d skips more than %d rows", page, p.Limit, maxOffset)
+		}
+		p.Offset = (page - 1) * p.Limit
 	}
 	return nil
 }

@@ -10,8 +10,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
-	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -105,7 +103,11 @@ func (e *Engine) Query(ctx context.Context, site catalog.Site, req Request) (*Re
 	if err != nil {
 		return nil, err
 	}
-	plan, err := Plan(site, goals, req, e.now())
+	allFrom, err := e.allFrom(ctx, site, req.DateRange)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := planWith(site, goals, req, e.now(), allFrom)
 	if err != nil {
 		return nil, err
 	}
@@ -129,9 +131,13 @@ func (e *Engine) Query(ctx context.Context, site catalog.Site, req Request) (*Re
 		jobs = append(jobs, j)
 		return j
 	}
-	var rows, totals, previous, gv, gc *job
+	var rows, totals, previous, gv *job
+	rowsPlan, rate := plan, newGoalRate(plan)
+	if rate != nil {
+		rowsPlan = rate.rows
+	}
 	if len(plan.Dims) > 0 {
-		rows = add(Build(plan, plan.Period, false))
+		rows = add(Build(rowsPlan, plan.Period, false))
 	}
 	if len(plan.Dims) == 0 || req.Totals == nil || *req.Totals {
 		totals = add(Build(plan, plan.Period, true))
@@ -139,11 +145,8 @@ func (e *Engine) Query(ctx context.Context, site catalog.Site, req Request) (*Re
 	if plan.Compare {
 		previous = add(Build(plan, plan.Period.Previous(), true))
 	}
-	if visitors, conversions := goalRatePlans(plan); visitors != nil {
-		gv = add(Build(visitors, plan.Period, true))
-		if conversions != nil {
-			gc = add(Build(conversions, plan.Period, false))
-		}
+	if rate != nil && rate.allVisitors() != nil {
+		gv = add(Build(rate.allVisitors(), plan.Period, true))
 	}
 	var wg sync.WaitGroup
 	for _, j := range jobs {
@@ -178,8 +181,17 @@ func (e *Engine) Query(ctx context.Context, site catalog.Site, req Request) (*Re
 				return nil, err
 			}
 		}
-		if out.Results, out.Meta.More, err = Shape(plan, rows.res, hours); err != nil {
+		if out.Results, out.Meta.More, err = Shape(rowsPlan, rows.res, hours); err != nil {
 			return nil, err
+		}
+		if rate != nil {
+			var all *store.Result
+			if gv != nil {
+				all = gv.res
+			}
+			if err := e.goalRates(ctx, rate, out.Results, all); err != nil {
+				return nil, err
+			}
 		}
 	} else {
 		row := Row{Dimensions: []string{}}
@@ -191,15 +203,31 @@ func (e *Engine) Query(ctx context.Context, site catalog.Site, req Request) (*Re
 	if previous != nil {
 		out.Comparison = totalsOf(previous.res)
 	}
-	if gv != nil {
-		var conv *store.Result
-		if gc != nil {
-			conv = gc.res
-		}
-		goalRates(plan, out, gv.res, conv)
-	}
 	out.Meta.Rows = len(out.Results)
 	return out, nil
+}
+
+// allFrom is where date range "all" starts: the site's earliest stored event, when
+// imported or backdated server-side events predate the site, else the day it was
+// added. Only a request for "all" pays for the look-up: the first row of the site in
+// the table's order (site_id, toDate(ts), ...), read in that order, so the engine
+// stops at the first granule instead of reading every timestamp of the site.
+func (e *Engine) allFrom(ctx context.Context, site catalog.Site, dateRange json.RawMessage) (time.Time, error) {
+	var name string
+	if json.Unmarshal(dateRange, &name) != nil || name != "all" {
+		return site.Created, nil
+	}
+	res, err := e.st.Query(ctx, `SELECT toUnixTimestamp64Milli(ts) FROM events WHERE site_id = {site:UInt32}
+		ORDER BY toDate(ts), ts LIMIT 1`, store.Params{"site": strconv.FormatUint(uint64(site.ID), 10)})
+	if err != nil {
+		return time.Time{}, fmt.Errorf("query.allFrom: %w", err)
+	}
+	if len(res.Rows) == 1 {
+		if first := time.UnixMilli(store.Int(res.Rows[0][0])); first.Before(site.Created) {
+			return first, nil
+		}
+	}
+	return site.Created, nil
 }
 
 // hourBuckets asks the engine for the hourly buckets of the period: its toStartOfHour
@@ -218,83 +246,4 @@ func (e *Engine) hourBuckets(ctx context.Context, plan *QueryPlan) ([]string, er
 		out = append(out, hourName(text(r[0]), plan.Period.From.Location()))
 	}
 	return out, nil
-}
-
-// goalRatePlans are what a breakdown by goal with conversion_rate needs besides its
-// rows: each row holds only the visitors who completed that goal, but the rate's
-// denominator is every visitor matching the filters, as in the totals. visitors counts
-// those (as totals); conversions counts each goal's converters, and is nil when the
-// request asks for conversions anyway (the rows then have them). Both are nil for
-// other requests.
-func goalRatePlans(plan *QueryPlan) (visitors, conversions *QueryPlan) {
-	gi, ri := goalRateColumns(plan)
-	if gi < 0 || ri < 0 {
-		return nil, nil
-	}
-	all := *plan
-	all.Metrics, all.Dims = []string{"visitors"}, nil
-	if slices.Contains(plan.Metrics, "conversions") {
-		return &all, nil
-	}
-	conv := *plan
-	conv.Metrics = []string{"conversions"}
-	// Every goal's row, whatever page of rows was asked for: a site has few goals.
-	conv.OrderBy = []order{{key: "conversions", desc: true}}
-	conv.Limit, conv.Offset = maxLimit, 0
-	return &all, &conv
-}
-
-// goalRateColumns are the positions of the goal dimension and the conversion_rate
-// metric, or -1.
-func goalRateColumns(plan *QueryPlan) (gi, ri int) {
-	gi, ri = -1, -1
-	for i, d := range plan.Dims {
-		if d.goal {
-			gi = i
-		}
-	}
-	for i, m := range plan.Metrics {
-		if m == "conversion_rate" {
-			ri = i
-		}
-	}
-	return gi, ri
-}
-
-// goalRates fixes conversion_rate in a breakdown by goal from the answers of
-// goalRatePlans; conv nil means the rows' own conversions.
-func goalRates(plan *QueryPlan, out *Response, visitorsRes, conv *store.Result) {
-	_, ri := goalRateColumns(plan)
-	visitors := 0.0
-	if len(visitorsRes.Rows) == 1 {
-		visitors = store.Float(visitorsRes.Rows[0][0])
-	}
-	rate := func(n float64) float64 {
-		if visitors <= 0 {
-			return 0
-		}
-		return math.Round(n/visitors*10000) / 100
-	}
-	if conv == nil {
-		ci := slices.Index(plan.Metrics, "conversions")
-		for i := range out.Results {
-			out.Results[i].Metrics[ri] = rate(out.Results[i].Metrics[ci])
-		}
-		return
-	}
-	byKey := map[string]float64{}
-	for _, r := range conv.Rows {
-		key := ""
-		for i := range plan.Dims {
-			key += text(r[i]) + "\x00"
-		}
-		byKey[key] = store.Float(r[len(plan.Dims)])
-	}
-	for i, row := range out.Results {
-		key := ""
-		for _, d := range row.Dimensions {
-			key += d + "\x00"
-		}
-		out.Results[i].Metrics[ri] = rate(byKey[key])
-	}
 }

@@ -1,9 +1,11 @@
 package query
 
 import (
+	"cmp"
 	"encoding/csv"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"time"
 
@@ -37,7 +39,11 @@ func Shape(p *QueryPlan, res *store.Result, hours []string) ([]Row, bool, error)
 		rows = append(rows, row)
 	}
 	if isTimeOnly(p) {
-		return fillTime(p, rows, hours), false, nil
+		// The engine answers every bucket with traffic; the series is ordered and cut
+		// here, once zero-filled, so that empty buckets take their place too.
+		rows = fillTime(p, rows, hours)
+		orderSeries(p, rows)
+		rows = rows[min(p.Offset, len(rows)):]
 	}
 	more := len(rows) > p.Limit
 	if more {
@@ -99,6 +105,31 @@ func fillTime(p *QueryPlan, rows []Row, hours []string) []Row {
 		out = append(out, r)
 	}
 	return out
+}
+
+// orderSeries sorts a zero-filled, chronological series by the plan's order: buckets
+// compare by time (an hour's name does not sort by time across a change of offset),
+// metrics by value.
+func orderSeries(p *QueryPlan, rows []Row) {
+	pos := make(map[string]int, len(rows))
+	for i, r := range rows {
+		pos[r.Dimensions[0]] = i
+	}
+	slices.SortStableFunc(rows, func(a, b Row) int {
+		for _, o := range p.OrderBy {
+			c := cmp.Compare(pos[a.Dimensions[0]], pos[b.Dimensions[0]])
+			if i := slices.Index(p.Metrics, o.key); i >= 0 {
+				c = cmp.Compare(a.Metrics[i], b.Metrics[i])
+			}
+			if o.desc {
+				c = -c
+			}
+			if c != 0 {
+				return c
+			}
+		}
+		return 0
+	})
 }
 
 func text(v any) string {

@@ -36,16 +36,23 @@ func (b *builder) dimExpr(p *QueryPlan, d planDim) string {
 	case d.prop != "":
 		return "props[" + b.param("String", d.prop) + "]"
 	case d.goal:
-		if len(p.Goals) == 0 {
-			return "''"
-		}
-		var parts []string
-		for _, g := range p.Goals {
-			parts = append(parts, b.goalCond(g), b.param("String", g.Name))
-		}
-		return "multiIf(" + strings.Join(parts, ", ") + ", '')"
+		// An event counts for every goal it completes (a pageview of /a completes both
+		// "/a*" and "/a"), so it has one row per goal; one that completes none has none.
+		return "arrayJoin(" + b.goalNames(p) + ")"
 	}
 	return d.expr
+}
+
+// goalNames is the array of the names of the plan's goals that an event completes.
+func (b *builder) goalNames(p *QueryPlan) string {
+	if len(p.Goals) == 0 {
+		return "CAST([], 'Array(String)')"
+	}
+	var names []string
+	for _, g := range p.Goals {
+		names = append(names, "if("+b.goalCond(g)+", "+b.param("String", g.Name)+", '')")
+	}
+	return "arrayFilter(x -> x != '', [" + strings.Join(names, ", ") + "])"
 }
 
 func (b *builder) goalCond(g catalog.Goal) string {
@@ -133,13 +140,27 @@ func Build(p *QueryPlan, period Period, totals bool) (string, store.Params) {
 	// by it alone hashes one 64-bit key instead of two.
 	inner := []string{"any(visitor_id) AS vid", "session_id"}
 	group := []string{"session_id"}
+	visitRows := "" // with a goal dimension, the groups that hold each event once
 	for i, d := range dims {
 		if d.scope == derived {
 			continue
 		}
 		alias := "d" + strconv.Itoa(i)
-		inner = append(inner, b.dimExpr(p, d)+" AS "+alias)
+		expr := b.dimExpr(p, d)
+		if d.goal {
+			// Every event is also in a group of goal '' (dropped below), so that the
+			// visit's sums see each event once, also one that completes two goals.
+			expr = "arrayJoin(arrayPushFront(" + b.goalNames(p) + ", ''))"
+			visitRows = alias + " = ''"
+		}
+		inner = append(inner, expr+" AS "+alias)
 		group = append(group, alias)
+	}
+	visitSum := func(col string) string {
+		if visitRows == "" {
+			return "sum(" + col + ") OVER s"
+		}
+		return "sumIf(" + col + ", " + visitRows + ") OVER s"
 	}
 	inner = append(inner, innerColumns,
 		"max("+b.convExpr(p)+") AS conv",
@@ -158,7 +179,7 @@ func Build(p *QueryPlan, period Period, totals bool) (string, store.Params) {
 	// Middle: the visit's own facts next to each group.
 	var middle string
 	if window {
-		middle = `SELECT *, vid AS visitor_id, sum(pv) OVER s AS s_pv, sum(inter) OVER s AS s_inter, sum(engaged) OVER s AS s_engaged,
+		middle = `SELECT *, vid AS visitor_id, ` + visitSum("pv") + ` AS s_pv, ` + visitSum("inter") + ` AS s_inter, ` + visitSum("engaged") + ` AS s_engaged,
 	min(t0) OVER s AS s_t0, max(t1) OVER s AS s_t1, max(conv) OVER s AS s_conv,
 	argMinIf(g_entry, g_entry_ts, g_haspv) OVER s AS entry_page, argMaxIf(g_exit, g_exit_ts, g_haspv) OVER s AS exit_page
 FROM (` + innerSQL + `)
@@ -244,5 +265,6 @@ func aliases(dims []planDim, metrics []string) func(key string) string {
 	}
 }
 
-// isTimeOnly reports a time series: one time dimension, zero-filled, never cut.
+// isTimeOnly reports a time series: one time dimension, zero-filled. The engine answers
+// all its buckets (LIMIT would drop empty ones, which are rows too); Shape cuts them.
 func isTimeOnly(p *QueryPlan) bool { return len(p.Dims) == 1 && p.Dims[0].time != "" }
