@@ -1,9 +1,7 @@
 package server
 
 import (
-	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"net/url"
 
@@ -127,18 +125,4 @@ func (h *handlers) deleteLink(c echo.Context) error {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
-}
-
-// decodeStrict reads a JSON body of at most 64 KiB into v, naming unknown fields.
-func decodeStrict(c echo.Context, v any) error {
-	body, err := io.ReadAll(io.LimitReader(c.Request().Body, 64<<10+1))
-	if err != nil || len(body) > 64<<10 {
-		return newError(http.StatusRequestEntityTooLarge, "body is larger than 64 KiB")
-	}
-	dec := json.NewDecoder(bytesReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return newError(http.StatusBadRequest, "body: %s", jsonProblem(err))
-	}
-	return nil
 }
