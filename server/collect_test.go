@@ -211,6 +211,40 @@ func TestTrackedLinks(t *testing.T) {
 	}
 }
 
+// A pasted target with a space must still send the visitor to a valid URL, and a link's
+// channel must be one of the channel groups reports show, not a new free-text channel.
+func TestTrackedLinkTargetAndChannel(t *testing.T) {
+	f := newFixture(t, app.Config{})
+	auth := map[string]string{"Authorization": "Bearer " + f.key}
+	s, _, body := f.do(http.MethodPost, "/api/v1/links", `{"site":"shop.example","slug":"spaced","target":"https://shop.example/a b?q=x y#top","channel":"email"}`, auth)
+	if s != 201 || !strings.Contains(body, `"target":"https://shop.example/a%20b?q=x%20y#top"`) || !strings.Contains(body, `"channel":"Email"`) {
+		t.Fatalf("create link: %d %s; want the target percent-encoded and the channel spelled Email", s, body)
+	}
+	if s, hdr, _ := f.do(http.MethodGet, "/r/spaced", "", nil); s != 302 || hdr.Get("Location") != "https://shop.example/a%20b?q=x%20y#top" {
+		t.Fatalf("redirect: %d to %q; want the percent-encoded target", s, hdr.Get("Location"))
+	}
+	for _, tc := range []struct{ body, want string }{
+		{`{"site":"shop.example","slug":"bogus","target":"https://shop.example/","channel":"Bogus Channel <b>"}`, `channel \"Bogus Channel \u003cb\u003e\" is not a channel group`},
+		{`{"site":"shop.example","slug":"store","target":"https://shop.example/","channel":"Store"}`, "use one of Direct,"},
+		{`{"site":"shop.example","slug":"badhost","target":"https://shop .example/"}`, "target"},
+	} {
+		if s, _, body := f.do(http.MethodPost, "/api/v1/links", tc.body, auth); s != 400 || !strings.Contains(body, tc.want) {
+			t.Errorf("%s: %d %s; want 400 containing %s", tc.body, s, body, tc.want)
+		}
+	}
+	for _, ch := range []string{"", "Offline", "AI Assistants", "Organic Social"} {
+		b := fmt.Sprintf(`{"site":"shop.example","slug":"ok-%d","target":"https://shop.example/","channel":%q}`, len(ch), ch)
+		if s, _, body := f.do(http.MethodPost, "/api/v1/links", b, auth); s != 201 {
+			t.Errorf("channel %q: %d %s; want 201", ch, s, body)
+		}
+	}
+	f.do(http.MethodGet, "/r/spaced", "", nil)
+	rows := f.stored("SELECT DISTINCT channel FROM events WHERE site_id = {site:UInt32}")
+	if fmt.Sprint(rows) != "[[Email]]" {
+		t.Fatalf("channels of the clicks %v; want only Email", rows)
+	}
+}
+
 func TestServerSideEvents(t *testing.T) {
 	f := newFixture(t, app.Config{})
 	auth := map[string]string{"Authorization": "Bearer " + f.key}

@@ -41,7 +41,11 @@ func (h *handlers) redirect(c echo.Context) error {
 		h.cfg.Logger.Warn("tracked link click not recorded", "slug", l.Slug, "err", err)
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
-	return c.Redirect(http.StatusFound, l.Target)
+	target := l.Target
+	if t, err := catalog.NormalizeTarget(target); err == nil {
+		target = t // a link stored before targets were normalised
+	}
+	return c.Redirect(http.StatusFound, target)
 }
 
 // siteForKey resolves the site named in the request and checks the caller may read its
