@@ -302,6 +302,57 @@ func TestServerSideEvents(t *testing.T) {
 	}
 }
 
+// An importer that sends engagement pings with past timestamps must learn what
+// happened to each: those of a visit are stored with it, and one that belongs to no
+// visit rejects the batch by its index (§2: none is half-stored), never a silent
+// {"accepted": 8} for 10 events.
+func TestServerSideEngagementIsStoredOrNamed(t *testing.T) {
+	f := newFixture(t, app.Config{})
+	auth := map[string]string{"Authorization": "Bearer " + f.key}
+	past := time.Now().UTC().Add(-6 * time.Hour).Truncate(time.Second)
+	ts := func(d time.Duration) string { return past.Add(d).Format(time.RFC3339) }
+	var evs []string
+	for v := 0; v < 4; v++ {
+		for p := 0; p < 2; p++ {
+			evs = append(evs, fmt.Sprintf(`{"site":"shop.example","name":"pageview","visitor_id":"v%d","url":"https://shop.example/p%d","ts":%q}`, v, p, ts(time.Duration(v*60+p)*time.Minute)))
+		}
+	}
+	for v := 0; v < 2; v++ {
+		evs = append(evs, fmt.Sprintf(`{"site":"shop.example","name":"engagement","visitor_id":"v%d","url":"https://shop.example/p1","engaged_ms":12000,"scroll":80,"ts":%q}`, v, ts(time.Duration(v*60+3)*time.Minute)))
+	}
+	s, _, body := f.do(http.MethodPost, "/api/v1/events", `{"events":[`+strings.Join(evs, ",")+`]}`, auth)
+	if s != 202 || body != `{"accepted":10}`+"\n" {
+		t.Fatalf("10 events with 2 backdated engagement pings: %d %s; want all 10 accepted", s, body)
+	}
+	rows := f.stored(`SELECT count(), uniqExact(session_id) FROM events WHERE site_id = {site:UInt32} AND visitor_id IN
+		(SELECT visitor_id FROM events WHERE site_id = {site:UInt32} AND name = 'engagement')`)
+	if fmt.Sprint(rows) != "[[6 2]]" {
+		t.Fatalf("stored [events sessions] %v of the engaged visitors; want [[6 2]]: each ping in its visit", rows)
+	}
+
+	// A ping of no visit: an hour after the visit ended, or from a visitor never seen.
+	orphans := fmt.Sprintf(`{"events":[
+		{"site":"shop.example","name":"pageview","visitor_id":"v9","url":"https://shop.example/","ts":%q},
+		{"site":"shop.example","name":"engagement","visitor_id":"v0","url":"https://shop.example/p1","engaged_ms":500,"ts":%q},
+		{"site":"shop.example","name":"engagement","visitor_id":"nobody","url":"https://shop.example/","engaged_ms":500}]}`, ts(0), ts(2*time.Hour))
+	s, _, body = f.do(http.MethodPost, "/api/v1/events", orphans, auth)
+	var answer struct {
+		Error  string
+		Events []struct {
+			Index int
+			Error string
+		}
+	}
+	if s != 400 || json.Unmarshal([]byte(body), &answer) != nil || len(answer.Events) != 2 ||
+		answer.Events[0].Index != 1 || answer.Events[1].Index != 2 || !strings.Contains(answer.Events[0].Error, "no visit") {
+		t.Fatalf("engagement pings of no visit: %d %s; want 400 naming events 1 and 2", s, body)
+	}
+	if n := f.stored(`SELECT count() FROM events WHERE site_id = {site:UInt32} AND visitor_id NOT IN
+		(SELECT visitor_id FROM events WHERE site_id = {site:UInt32} AND name = 'engagement')`); n[0][0] != int64(4) {
+		t.Fatalf("%v events of other visitors stored; want the first batch's 4: the rejected batch stores nothing", n[0][0])
+	}
+}
+
 func TestMetricsAndHealth(t *testing.T) {
 	f := newFixture(t, app.Config{})
 	f.do(http.MethodPost, "/api/event", `{"site":"shop.example","name":"pageview","url":"https://shop.example/"}`, nil)
