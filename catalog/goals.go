@@ -23,8 +23,10 @@ type Goal struct {
 func (c *Catalog) AddGoal(ctx context.Context, siteID uint32, g Goal) (Goal, error) {
 	g.Event, g.Page, g.Name = strings.TrimSpace(g.Event), strings.TrimSpace(g.Page), strings.TrimSpace(g.Name)
 	switch {
-	case (g.Event == "") == (g.Page == ""):
-		return Goal{}, fmt.Errorf("a goal needs either event or page, not both")
+	case g.Event == "" && g.Page == "":
+		return Goal{}, fmt.Errorf("event or page: one is required (an event name like \"signup\", or a page pattern like \"/thanks*\")")
+	case g.Event != "" && g.Page != "":
+		return Goal{}, fmt.Errorf("event and page: send only one of them; a goal is an event or a page")
 	case len(g.Event) > 120:
 		return Goal{}, fmt.Errorf("event is longer than 120 characters")
 	case len(g.Page) > 512:

@@ -5,9 +5,13 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"strings"
 	"sync"
 	"time"
 
+	"golang.org/x/net/idna"
+
+	"github.com/omnistat/omnistat/collector/channel"
 	"github.com/omnistat/omnistat/store"
 )
 
@@ -38,11 +42,15 @@ func (c *Catalog) AddLink(ctx context.Context, l Link) (Link, error) {
 	if !slugRE.MatchString(l.Slug) {
 		return Link{}, fmt.Errorf("slug %q must be 1–64 letters, digits, '-' or '_'", l.Slug)
 	}
-	u, err := url.Parse(l.Target)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || len(l.Target) > 2048 {
-		return Link{}, fmt.Errorf("target must be an absolute http(s) URL of at most 2048 characters")
+	target, err := NormalizeTarget(l.Target)
+	if err != nil {
+		return Link{}, err
 	}
-	for name, v := range map[string]string{"campaign": l.Campaign, "channel": l.Channel, "source": l.Source, "medium": l.Medium} {
+	l.Target = target
+	if l.Channel, err = linkChannel(l.Channel); err != nil {
+		return Link{}, err
+	}
+	for name, v := range map[string]string{"campaign": l.Campaign, "source": l.Source, "medium": l.Medium} {
 		if len(v) > 200 {
 			return Link{}, fmt.Errorf("%s is longer than 200 characters", name)
 		}
@@ -61,6 +69,80 @@ func (c *Catalog) AddLink(ctx context.Context, l Link) (Link, error) {
 	c.links.bySlug = nil
 	c.links.mu.Unlock()
 	return l, nil
+}
+
+// NormalizeTarget checks that a link's target is an absolute http(s) URL and returns it
+// percent-encoded, so what is stored and sent as Location is a valid URL even when the
+// target was pasted with spaces or other characters a URL may not hold
+// ("https://shop.example/a b" becomes "https://shop.example/a%20b").
+func NormalizeTarget(raw string) (string, error) {
+	bad := fmt.Errorf("target must be an absolute http(s) URL of at most 2048 characters")
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", bad
+	}
+	if strings.ContainsFunc(u.Host, func(r rune) bool { return r > 0x7e }) { // bücher.example → xn--bcher-kva.example
+		host, err := idna.Lookup.ToASCII(u.Hostname())
+		if err != nil {
+			return "", fmt.Errorf("target host %q is not a valid host name", u.Hostname())
+		}
+		if p := u.Port(); p != "" {
+			host += ":" + p
+		}
+		u.Host = host
+	}
+	if strings.ContainsAny(u.Host, " %") {
+		return "", fmt.Errorf("target host %q is not a valid host name", u.Host)
+	}
+	u.RawQuery = escapeURLPart(u.RawQuery)
+	out := u.String()
+	if len(out) > 2048 {
+		return "", bad
+	}
+	return out, nil
+}
+
+// escapeURLPart percent-encodes the bytes a URL's query may not hold as they are,
+// keeping its reserved characters and valid %XX escapes (url.URL.String re-escapes
+// the path and fragment, not the query).
+func escapeURLPart(s string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		ch := s[i]
+		switch {
+		case ch == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]):
+			b.WriteByte(ch)
+		case ch > ' ' && ch < 0x7f && !strings.ContainsRune("\"<>\\^`{|}%", rune(ch)):
+			b.WriteByte(ch)
+		default:
+			b.WriteByte('%')
+			b.WriteByte(hex[ch>>4])
+			b.WriteByte(hex[ch&15])
+		}
+	}
+	return b.String()
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+// linkChannel returns the channel group a link's clicks are counted in, spelled as
+// reports spell it. Empty keeps the default (the channel the target URL's own tags
+// give). Anything else must be a channel group of reports (§3.3, with Offline and AI
+// Assistants): a free-text name would become a channel of its own in every report.
+func linkChannel(name string) (string, error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return "", nil
+	}
+	for _, ch := range channel.Channels {
+		if strings.EqualFold(ch, name) {
+			return ch, nil
+		}
+	}
+	return "", fmt.Errorf("channel %q is not a channel group; use one of %s, or leave it empty", name, strings.Join(channel.Channels, ", "))
 }
 
 // DeleteLink removes a link of the site.

@@ -27,10 +27,12 @@ type storedEvent struct {
 	ts      time.Time
 }
 
-// assignBackdated sets SessionID on events[i] for every i in idx.
-func assignBackdated(ctx context.Context, st store.Store, events []Event, idx []int) error {
+// assignBackdated sets SessionID on events[i] for every i in idx. An engagement ping
+// only joins a visit, never opens one; the indexes of those that found none are
+// returned, unassigned.
+func assignBackdated(ctx context.Context, st store.Store, events []Event, idx []int) ([]int, error) {
 	if len(idx) == 0 {
-		return nil
+		return nil, nil
 	}
 	known := map[sessionKey][]storedEvent{}
 	if st != nil {
@@ -61,21 +63,16 @@ func assignBackdated(ctx context.Context, st store.Store, events []Event, idx []
 			store.Params{"sites": "[" + strings.Join(sites, ",") + "]", "vids": "[" + strings.Join(vids, ",") + "]",
 				"lo": lo.Add(-SessionGap).UTC().Format("2006-01-02 15:04:05.000"), "hi": hi.Add(SessionGap).UTC().Format("2006-01-02 15:04:05.000")})
 		if err != nil {
-			return fmt.Errorf("collector: find sessions of backdated events: %w", err)
+			return nil, fmt.Errorf("collector: find sessions of backdated events: %w", err)
 		}
 		for _, r := range res.Rows {
 			k := sessionKey{site: uint32(store.Int(r[0])), visitor: store.Uint(r[1])}
 			known[k] = append(known[k], storedEvent{session: store.Uint(r[2]), ts: time.UnixMilli(store.Int(r[3])).UTC()})
 		}
 	}
-	// Oldest first, so a batch's own events chain into sessions.
-	order := append([]int(nil), idx...)
-	sort.SliceStable(order, func(a, b int) bool { return events[order[a]].TS.Before(events[order[b]].TS) })
-	for _, i := range order {
-		e := &events[i]
-		k := sessionKey{site: e.SiteID, visitor: e.VisitorID}
+	nearest := func(e *Event) uint64 {
 		best, bestGap := uint64(0), SessionGap+1
-		for _, s := range known[k] {
+		for _, s := range known[sessionKey{site: e.SiteID, visitor: e.VisitorID}] {
 			gap := e.TS.Sub(s.ts)
 			if gap < 0 {
 				gap = -gap
@@ -84,11 +81,33 @@ func assignBackdated(ctx context.Context, st store.Store, events []Event, idx []
 				best, bestGap = s.session, gap
 			}
 		}
+		return best
+	}
+	// Oldest first, so a batch's own events chain into sessions. A ping that finds no
+	// visit yet tries again once every other event has its visit: its pageview may come
+	// later in time.
+	order := append([]int(nil), idx...)
+	sort.SliceStable(order, func(a, b int) bool { return events[order[a]].TS.Before(events[order[b]].TS) })
+	var later []int
+	for _, i := range order {
+		e := &events[i]
+		best := nearest(e)
+		if best == 0 && e.Name == "engagement" {
+			later = append(later, i)
+			continue
+		}
 		if best == 0 {
 			best = rand.Uint64()
 		}
 		e.SessionID = best
+		k := sessionKey{site: e.SiteID, visitor: e.VisitorID}
 		known[k] = append(known[k], storedEvent{session: best, ts: e.TS})
 	}
-	return nil
+	var orphans []int
+	for _, i := range later {
+		if events[i].SessionID = nearest(&events[i]); events[i].SessionID == 0 {
+			orphans = append(orphans, i)
+		}
+	}
+	return orphans, nil
 }

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"net/url"
+	"sort"
 	"strings"
 	"time"
 
@@ -133,6 +134,7 @@ func (c *Collector) AcceptBatch(ctx context.Context, rs []Request) (int, []Batch
 		return 0, []BatchError{{Index: -1, Err: fieldErr("events", "has %d events; at most %d per request", len(rs), maxBatchEvents)}}
 	}
 	events := make([]Event, 0, len(rs))
+	from := make([]int, 0, len(rs)) // from[j] is the index in rs of events[j]
 	var errs []BatchError
 	var backdated []int
 	now := c.cfg.Now()
@@ -142,18 +144,26 @@ func (c *Collector) AcceptBatch(ctx context.Context, rs []Request) (int, []Batch
 			errs = append(errs, BatchError{Index: i, Err: err})
 			continue
 		}
-		if drop == "" {
-			if rs[i].Source == FromServer && isBackdated(e.TS, now) {
-				backdated = append(backdated, len(events))
-			}
-			events = append(events, e)
+		if drop != "" {
+			// Nothing is dropped silently from a batch: the caller is told (§2).
+			errs = append(errs, BatchError{Index: i, Err: fieldErr("name", "%s was not stored (%s)", e.Name, drop)})
+			continue
 		}
-	}
-	if len(errs) == 0 {
-		if err := assignBackdated(ctx, c.cfg.Store, events, backdated); err != nil {
-			return 0, []BatchError{{Index: -1, Err: err}}
+		if rs[i].Source == FromServer && isBackdated(e.TS, now) {
+			backdated = append(backdated, len(events))
 		}
+		events = append(events, e)
+		from = append(from, i)
 	}
+	// Also for a batch already rejected, so the answer lists every problem at once.
+	orphans, err := assignBackdated(ctx, c.cfg.Store, events, backdated)
+	if err != nil && len(errs) == 0 {
+		return 0, []BatchError{{Index: -1, Err: err}}
+	}
+	for _, j := range orphans {
+		errs = append(errs, BatchError{Index: from[j], Err: errEngagementWithoutVisit})
+	}
+	sort.SliceStable(errs, func(a, b int) bool { return errs[a].Index < errs[b].Index })
 	if len(errs) > 0 {
 		for _, e := range errs {
 			c.cfg.Metrics.rejected(e.Err)
@@ -167,6 +177,11 @@ func (c *Collector) AcceptBatch(ctx context.Context, rs []Request) (int, []Batch
 	c.cfg.Metrics.Accepted(len(events))
 	return len(events), nil
 }
+
+// errEngagementWithoutVisit rejects a server-side engagement ping that belongs to no
+// visit: like the tracker's, it reports on a page already counted and opens no visit.
+var errEngagementWithoutVisit = fieldErr("name", "engagement reports on a visit, and this visitor has no visit at ts "+
+	"(no event within 30 minutes); send the visit's pageview first, or in the same batch")
 
 // BatchError is one rejected event of a batch, by its index.
 type BatchError struct {
@@ -265,11 +280,14 @@ func (c *Collector) prepare(ctx context.Context, r *Request) (Event, string, err
 
 	// Session. An engagement ping never opens a visit: it only reports on a page
 	// already counted, and a tab left open past the session gap must not make one.
-	if e.Name == "engagement" && !c.cfg.Sessions.Has(site.ID, e.VisitorID, e.TS) {
-		return Event{}, "engagement_without_session", nil
-	}
 	if r.Source == FromServer && isBackdated(e.TS, now) {
-		return e, "", nil // AcceptBatch finds its session in the store
+		return e, "", nil // AcceptBatch finds its session in the store, or rejects a ping of none
+	}
+	if e.Name == "engagement" && !c.cfg.Sessions.Has(site.ID, e.VisitorID, e.TS) {
+		if r.Source == FromServer {
+			return Event{}, "", errEngagementWithoutVisit
+		}
+		return Event{}, "engagement_without_session", nil
 	}
 	if r.Source == FromBrowser || r.Source == FromPixel {
 		var attr Attribution

@@ -10,7 +10,7 @@ import (
 )
 
 // Realtime is who is on the site now: visitors with an event in the last 5 minutes,
-// their pages and channels.
+// the pages they viewed and the channels they came by.
 type Realtime struct {
 	Visitors int64         `json:"visitors"`
 	Pages    []RealtimeRow `json:"pages"`
@@ -36,12 +36,15 @@ func (e *Engine) Realtime(ctx context.Context, site catalog.Site) (*Realtime, er
 	if len(res.Rows) == 1 {
 		out.Visitors = int64(store.Float(res.Rows[0][0]))
 	}
+	// Pages are what visitors look at, so pageviews; channels are how every visitor
+	// counted above came (a tracked link, a server-side or custom event too), so all
+	// events.
 	for _, part := range []struct {
-		col  string
-		dest *[]RealtimeRow
-	}{{"path", &out.Pages}, {"channel", &out.Channels}} {
+		col, only string
+		dest      *[]RealtimeRow
+	}{{"path", " AND name = 'pageview'", &out.Pages}, {"channel", "", &out.Channels}} {
 		res, err := e.st.Query(ctx, "SELECT "+part.col+", uniqExact(visitor_id) AS v FROM events WHERE "+where+
-			" AND name = 'pageview' GROUP BY 1 ORDER BY v DESC, 1 LIMIT 10", params)
+			part.only+" GROUP BY 1 ORDER BY v DESC, 1 LIMIT 10", params)
 		if err != nil {
 			return nil, fmt.Errorf("query.Realtime: %w", err)
 		}

@@ -74,8 +74,8 @@ func (h *handlers) authKey(c echo.Context) (catalog.APIKey, error) {
 	if token := c.Request().Header.Get(shareHeader); token != "" {
 		return h.sharePrincipal(c, token)
 	}
-	if token, ok := strings.CutPrefix(c.Request().Header.Get("Authorization"), "Bearer "); ok {
-		return h.cfg.Catalog.VerifyKey(c.Request().Context(), strings.TrimSpace(token))
+	if token, ok := bearerToken(c.Request().Header.Get("Authorization")); ok {
+		return h.cfg.Catalog.VerifyKey(c.Request().Context(), token)
 	}
 	email, token, err := h.sessionUser(c)
 	if err != nil {
@@ -87,6 +87,16 @@ func (h *handlers) authKey(c echo.Context) (catalog.APIKey, error) {
 		}
 	}
 	return h.allSites(c.Request().Context(), "user:"+email)
+}
+
+// bearerToken returns the credentials of an Authorization header with the Bearer
+// scheme. The scheme is case-insensitive (RFC 7235 §2.1), so "bearer KEY" works too.
+func bearerToken(header string) (string, bool) {
+	scheme, token, ok := strings.Cut(strings.TrimSpace(header), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	return strings.TrimSpace(token), true
 }
 
 func (h *handlers) allSites(ctx context.Context, id string) (catalog.APIKey, error) {
@@ -224,7 +234,7 @@ func (h *handlers) sites(c echo.Context) error {
 
 // Key management is for logged-in users only: a key cannot mint keys.
 func (h *handlers) userSite(c echo.Context, domain string) (catalog.Site, error) {
-	if strings.HasPrefix(c.Request().Header.Get("Authorization"), "Bearer ") {
+	if _, ok := bearerToken(c.Request().Header.Get("Authorization")); ok {
 		return catalog.Site{}, newError(http.StatusForbidden, "API keys are managed from the dashboard or the CLI, not with a key")
 	}
 	return h.siteToManage(c, domain)

@@ -74,3 +74,21 @@ func TestDashboardLoginSessionAndCSRF(t *testing.T) {
 		t.Fatalf("no rate limit on logins: %s", codes)
 	}
 }
+
+// The Authorization scheme is case-insensitive (RFC 7235): curl scripts and HTTP
+// libraries that write "bearer" must get in, and a key must not mint keys in any case.
+func TestBearerSchemeIgnoresCase(t *testing.T) {
+	f := newFixture(t, app.Config{})
+	for _, scheme := range []string{"Bearer", "bearer", "BEARER", "bEaReR"} {
+		hdr := map[string]string{"Authorization": scheme + " " + f.key}
+		if s, _, body := f.do(http.MethodGet, "/api/v1/realtime?site=shop.example", "", hdr); s != 200 {
+			t.Errorf("%s KEY: %d %s; want 200", scheme, s, body)
+		}
+		if s, _, body := f.do(http.MethodPost, "/api/v1/keys", `{"site":"shop.example"}`, hdr); s != 403 {
+			t.Errorf("%s KEY minting a key: %d %s; want 403", scheme, s, body)
+		}
+	}
+	if s, _, _ := f.do(http.MethodGet, "/api/v1/realtime?site=shop.example", "", map[string]string{"Authorization": "Basic " + f.key}); s != 401 {
+		t.Errorf("Basic scheme: %d; want 401", s)
+	}
+}

@@ -211,6 +211,40 @@ func TestTrackedLinks(t *testing.T) {
 	}
 }
 
+// A pasted target with a space must still send the visitor to a valid URL, and a link's
+// channel must be one of the channel groups reports show, not a new free-text channel.
+func TestTrackedLinkTargetAndChannel(t *testing.T) {
+	f := newFixture(t, app.Config{})
+	auth := map[string]string{"Authorization": "Bearer " + f.key}
+	s, _, body := f.do(http.MethodPost, "/api/v1/links", `{"site":"shop.example","slug":"spaced","target":"https://shop.example/a b?q=x y#top","channel":"email"}`, auth)
+	if s != 201 || !strings.Contains(body, `"target":"https://shop.example/a%20b?q=x%20y#top"`) || !strings.Contains(body, `"channel":"Email"`) {
+		t.Fatalf("create link: %d %s; want the target percent-encoded and the channel spelled Email", s, body)
+	}
+	if s, hdr, _ := f.do(http.MethodGet, "/r/spaced", "", nil); s != 302 || hdr.Get("Location") != "https://shop.example/a%20b?q=x%20y#top" {
+		t.Fatalf("redirect: %d to %q; want the percent-encoded target", s, hdr.Get("Location"))
+	}
+	for _, tc := range []struct{ body, want string }{
+		{`{"site":"shop.example","slug":"bogus","target":"https://shop.example/","channel":"Bogus Channel <b>"}`, `channel \"Bogus Channel \u003cb\u003e\" is not a channel group`},
+		{`{"site":"shop.example","slug":"store","target":"https://shop.example/","channel":"Store"}`, "use one of Direct,"},
+		{`{"site":"shop.example","slug":"badhost","target":"https://shop .example/"}`, "target"},
+	} {
+		if s, _, body := f.do(http.MethodPost, "/api/v1/links", tc.body, auth); s != 400 || !strings.Contains(body, tc.want) {
+			t.Errorf("%s: %d %s; want 400 containing %s", tc.body, s, body, tc.want)
+		}
+	}
+	for _, ch := range []string{"", "Offline", "AI Assistants", "Organic Social"} {
+		b := fmt.Sprintf(`{"site":"shop.example","slug":"ok-%d","target":"https://shop.example/","channel":%q}`, len(ch), ch)
+		if s, _, body := f.do(http.MethodPost, "/api/v1/links", b, auth); s != 201 {
+			t.Errorf("channel %q: %d %s; want 201", ch, s, body)
+		}
+	}
+	f.do(http.MethodGet, "/r/spaced", "", nil)
+	rows := f.stored("SELECT DISTINCT channel FROM events WHERE site_id = {site:UInt32}")
+	if fmt.Sprint(rows) != "[[Email]]" {
+		t.Fatalf("channels of the clicks %v; want only Email", rows)
+	}
+}
+
 func TestServerSideEvents(t *testing.T) {
 	f := newFixture(t, app.Config{})
 	auth := map[string]string{"Authorization": "Bearer " + f.key}
@@ -265,6 +299,57 @@ func TestServerSideEvents(t *testing.T) {
 	s, _, body = f.do(http.MethodPost, "/api/v1/events", `{"events":[{"site":"other.example","name":"x","user_id":"u"}]}`, auth)
 	if s != 400 || !strings.Contains(body, "no access to other.example") {
 		t.Fatalf("another site's event: %d %s", s, body)
+	}
+}
+
+// An importer that sends engagement pings with past timestamps must learn what
+// happened to each: those of a visit are stored with it, and one that belongs to no
+// visit rejects the batch by its index (§2: none is half-stored), never a silent
+// {"accepted": 8} for 10 events.
+func TestServerSideEngagementIsStoredOrNamed(t *testing.T) {
+	f := newFixture(t, app.Config{})
+	auth := map[string]string{"Authorization": "Bearer " + f.key}
+	past := time.Now().UTC().Add(-6 * time.Hour).Truncate(time.Second)
+	ts := func(d time.Duration) string { return past.Add(d).Format(time.RFC3339) }
+	var evs []string
+	for v := 0; v < 4; v++ {
+		for p := 0; p < 2; p++ {
+			evs = append(evs, fmt.Sprintf(`{"site":"shop.example","name":"pageview","visitor_id":"v%d","url":"https://shop.example/p%d","ts":%q}`, v, p, ts(time.Duration(v*60+p)*time.Minute)))
+		}
+	}
+	for v := 0; v < 2; v++ {
+		evs = append(evs, fmt.Sprintf(`{"site":"shop.example","name":"engagement","visitor_id":"v%d","url":"https://shop.example/p1","engaged_ms":12000,"scroll":80,"ts":%q}`, v, ts(time.Duration(v*60+3)*time.Minute)))
+	}
+	s, _, body := f.do(http.MethodPost, "/api/v1/events", `{"events":[`+strings.Join(evs, ",")+`]}`, auth)
+	if s != 202 || body != `{"accepted":10}`+"\n" {
+		t.Fatalf("10 events with 2 backdated engagement pings: %d %s; want all 10 accepted", s, body)
+	}
+	rows := f.stored(`SELECT count(), uniqExact(session_id) FROM events WHERE site_id = {site:UInt32} AND visitor_id IN
+		(SELECT visitor_id FROM events WHERE site_id = {site:UInt32} AND name = 'engagement')`)
+	if fmt.Sprint(rows) != "[[6 2]]" {
+		t.Fatalf("stored [events sessions] %v of the engaged visitors; want [[6 2]]: each ping in its visit", rows)
+	}
+
+	// A ping of no visit: an hour after the visit ended, or from a visitor never seen.
+	orphans := fmt.Sprintf(`{"events":[
+		{"site":"shop.example","name":"pageview","visitor_id":"v9","url":"https://shop.example/","ts":%q},
+		{"site":"shop.example","name":"engagement","visitor_id":"v0","url":"https://shop.example/p1","engaged_ms":500,"ts":%q},
+		{"site":"shop.example","name":"engagement","visitor_id":"nobody","url":"https://shop.example/","engaged_ms":500}]}`, ts(0), ts(2*time.Hour))
+	s, _, body = f.do(http.MethodPost, "/api/v1/events", orphans, auth)
+	var answer struct {
+		Error  string
+		Events []struct {
+			Index int
+			Error string
+		}
+	}
+	if s != 400 || json.Unmarshal([]byte(body), &answer) != nil || len(answer.Events) != 2 ||
+		answer.Events[0].Index != 1 || answer.Events[1].Index != 2 || !strings.Contains(answer.Events[0].Error, "no visit") {
+		t.Fatalf("engagement pings of no visit: %d %s; want 400 naming events 1 and 2", s, body)
+	}
+	if n := f.stored(`SELECT count() FROM events WHERE site_id = {site:UInt32} AND visitor_id NOT IN
+		(SELECT visitor_id FROM events WHERE site_id = {site:UInt32} AND name = 'engagement')`); n[0][0] != int64(4) {
+		t.Fatalf("%v events of other visitors stored; want the first batch's 4: the rejected batch stores nothing", n[0][0])
 	}
 }
 

@@ -1,9 +1,7 @@
 package server
 
 import (
-	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"net/url"
 
@@ -43,7 +41,11 @@ func (h *handlers) redirect(c echo.Context) error {
 		h.cfg.Logger.Warn("tracked link click not recorded", "slug", l.Slug, "err", err)
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
-	return c.Redirect(http.StatusFound, l.Target)
+	target := l.Target
+	if t, err := catalog.NormalizeTarget(target); err == nil {
+		target = t // a link stored before targets were normalised
+	}
+	return c.Redirect(http.StatusFound, target)
 }
 
 // siteForKey resolves the site named in the request and checks the caller may read its
@@ -127,18 +129,4 @@ func (h *handlers) deleteLink(c echo.Context) error {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
-}
-
-// decodeStrict reads a JSON body of at most 64 KiB into v, naming unknown fields.
-func decodeStrict(c echo.Context, v any) error {
-	body, err := io.ReadAll(io.LimitReader(c.Request().Body, 64<<10+1))
-	if err != nil || len(body) > 64<<10 {
-		return newError(http.StatusRequestEntityTooLarge, "body is larger than 64 KiB")
-	}
-	dec := json.NewDecoder(bytesReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return newError(http.StatusBadRequest, "body: %s", jsonProblem(err))
-	}
-	return nil
 }

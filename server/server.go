@@ -59,6 +59,7 @@ func New(cfg Config) *echo.Echo {
 	registerLinks(e, h)                    // /r/{slug} and /api/v1/links, links.go
 	registerAuth(e, h)                     // dashboard login, sessions, sites, keys: auth.go
 	registerShares(e, h, cfg.DashboardDir) // read-only shared links: shares.go
+	registerAPIFallback(e)                 // JSON 404 and 405 for the rest of /api/: apiroutes.go
 
 	registerAssets(e, cfg.DashboardDir)
 	return e
