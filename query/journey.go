@@ -132,7 +132,11 @@ func (e *Engine) planJourney(ctx context.Context, site catalog.Site, req Journey
 			return nil, err
 		}
 	}
-	plan, err := Plan(site, goals, Request{DateRange: raw, Metrics: []string{"visitors"}}, e.now())
+	allFrom, err := e.allFrom(ctx, site, raw)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := planWith(site, goals, Request{DateRange: raw, Metrics: []string{"visitors"}}, e.now(), allFrom)
 	if err != nil {
 		return nil, err
 	}
