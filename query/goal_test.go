@@ -120,6 +120,18 @@ func TestOverlappingGoals(t *testing.T) {
 	if a, b := conversionsOf("Visit /pricing*"), conversionsOf("Visit /pricing"); a != 2 || b != 1 {
 		t.Fatalf("filters on each goal alone find %v and %v conversions; want 2 and 1", a, b)
 	}
+	// Ordered by conversion rate, a page of one row is the goal with the highest (or
+	// lowest) rate: 2 of the 2 visitors against 1 of 2.
+	for dir, want := range map[string]string{"desc": "Visit /pricing* 100", "asc": "Visit /pricing 50"} {
+		ob, _ := json.Marshal([][]string{{"conversion_rate", dir}})
+		res, err := f.engine.Query(ctx, f.site, query.Request{DateRange: day, Metrics: []string{"conversion_rate"}, Dimensions: []string{"goal"}, OrderBy: ob, Limit: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Results) != 1 || fmt.Sprint(res.Results[0].Dimensions[0], " ", res.Results[0].Metrics[0]) != want {
+			t.Errorf("by conversion rate %s, limit 1: %+v; want %s", dir, res.Results, want)
+		}
+	}
 	// visitors, conversions, pageviews, bounce rate of each goal's row.
 	want := map[string]string{"Visit /pricing*": "2 2 2 50", "Visit /pricing": "1 1 1 100"}
 	// With visit_duration the breakdown groups by visit first; without, it is one pass.

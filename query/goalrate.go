@@ -41,6 +41,19 @@ func newGoalRate(plan *QueryPlan) *goalRate {
 			g.others = append(g.others, i)
 		}
 	}
+	// By goal alone every row's rate has the same denominator, so ordering by the rate
+	// is ordering by conversions, which the rows' SQL has; its own conversion_rate is
+	// 100 % in every row and would order nothing.
+	if len(g.others) == 0 && slices.ContainsFunc(plan.OrderBy, func(o order) bool { return o.key == "conversion_rate" }) {
+		rows := *g.rows
+		rows.OrderBy = slices.Clone(plan.OrderBy)
+		for i, o := range rows.OrderBy {
+			if o.key == "conversion_rate" {
+				rows.OrderBy[i].key = "conversions"
+			}
+		}
+		g.rows = &rows
+	}
 	return g
 }
 
