@@ -59,21 +59,35 @@ const (
 	realtimeWindow  = 5 * time.Minute
 )
 
-// parseWindow reads "30m", "1h", "7d"; default one day.
+// parseWindow reads "30m", "1h", "7d"; default one day. It checks the bounds itself:
+// days are counted before they are multiplied into a Duration, which overflows past
+// 106,751 days, and a window under a second would silently count as none.
 func parseWindow(s string) (time.Duration, error) {
 	if s == "" {
 		return 24 * time.Hour, nil
 	}
+	var d time.Duration
 	if n, ok := strings.CutSuffix(s, "d"); ok {
-		d, err := strconv.Atoi(n)
+		days, err := strconv.Atoi(n)
+		if err != nil || days <= 0 {
+			return 0, badf("window %q is not a duration like 30m, 1h or 7d", s)
+		}
+		if days > int(maxFunnelWindow/(24*time.Hour)) {
+			return 0, badf("window %q is longer than 30 days", s)
+		}
+		d = time.Duration(days) * 24 * time.Hour
+	} else {
+		var err error
+		d, err = time.ParseDuration(s)
 		if err != nil || d <= 0 {
 			return 0, badf("window %q is not a duration like 30m, 1h or 7d", s)
 		}
-		return time.Duration(d) * 24 * time.Hour, nil
 	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 {
-		return 0, badf("window %q is not a duration like 30m, 1h or 7d", s)
+	if d > maxFunnelWindow {
+		return 0, badf("window %q is longer than 30 days", s)
+	}
+	if d < time.Second {
+		return 0, badf("window %q is shorter than one second", s)
 	}
 	return d, nil
 }
@@ -90,9 +104,6 @@ func (e *Engine) Funnel(ctx context.Context, site catalog.Site, req FunnelReques
 	window, err := parseWindow(req.Window)
 	if err != nil {
 		return nil, err
-	}
-	if window > maxFunnelWindow {
-		return nil, badf("window %q is longer than 30 days", req.Window)
 	}
 	if req.Order == "" {
 		req.Order = "strict"
