@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -57,6 +56,9 @@ type FunnelBreakdown struct {
 const (
 	maxFunnelWindow = 30 * 24 * time.Hour
 	realtimeWindow  = 5 * time.Minute
+	// maxFunnelBreakdown is how many dimension values a funnel breakdown lists, those
+	// with the most visitors at step 1.
+	maxFunnelBreakdown = 20
 )
 
 // parseWindow reads "30m", "1h", "7d"; default one day. It checks the bounds itself:
@@ -174,7 +176,9 @@ func (e *Engine) Funnel(ctx context.Context, site catalog.Site, req FunnelReques
 	for i, c := range conds {
 		mask = append(mask, fmt.Sprintf("bitShiftLeft(toUInt64(%s), %d)", c, i))
 	}
-	dimSel := "''"
+	// bd is the visitor's breakdown value; NULL stands for "all visitors", the row of the
+	// whole funnel, which no dimension value can be.
+	dimSel := "CAST(NULL AS Nullable(String))"
 	if dim != nil {
 		dimSel = "argMinIf(" + b.dimExpr(plan, *dim) + ", ts, " + conds[0] + ")"
 	}
@@ -210,53 +214,35 @@ func (e *Engine) Funnel(ctx context.Context, site catalog.Site, req FunnelReques
 	for i := range conds {
 		cnt = append(cnt, fmt.Sprintf("countIf(lvl >= %d)", i+1))
 	}
-	sql := fmt.Sprintf("SELECT bd, [%s] AS reached, [%s] AS medians FROM (%s) GROUP BY bd HAVING reached[1] > 0 ORDER BY reached[1] DESC LIMIT 20",
-		strings.Join(cnt, ", "), strings.Join(append([]string{"0"}, med...), ", "), inner)
+	// With a breakdown, one pass answers both the whole funnel (the () grouping set, its
+	// bd NULL) and each value's; the whole comes first and is never cut by the LIMIT on
+	// the values, so the steps count every visitor, not the top 20 values' visitors.
+	groupBy := "bd"
+	if dim != nil {
+		groupBy = "GROUPING SETS ((), (bd))"
+	}
+	sql := fmt.Sprintf("SELECT bd, [%s] AS reached, [%s] AS medians FROM (%s) GROUP BY %s HAVING reached[1] > 0\n"+
+		"ORDER BY bd IS NULL DESC, reached[1] DESC, bd LIMIT %d SETTINGS group_by_use_nulls = 1",
+		strings.Join(cnt, ", "), strings.Join(append([]string{"0"}, med...), ", "), inner, groupBy, maxFunnelBreakdown+1)
 	res, err := e.st.Query(ctx, sql, b.params)
 	if err != nil {
 		return nil, fmt.Errorf("query.Funnel: %w", err)
 	}
-	type group struct {
-		key      string
-		reached  []int64
-		medians  []float64
-		visitors int64
-	}
-	var groups []group
-	total := make([]int64, len(conds))
+	out := &FunnelResponse{Steps: steps(labels, make([]int64, len(conds)), nil)}
 	for _, r := range res.Rows {
-		g := group{key: text(r[0])}
+		var reached []int64
 		for _, v := range r[1].([]any) {
-			g.reached = append(g.reached, int64(store.Float(v)))
+			reached = append(reached, int64(store.Float(v)))
 		}
+		var medians []float64
 		for _, v := range r[2].([]any) {
-			g.medians = append(g.medians, store.Float(v))
+			medians = append(medians, store.Float(v))
 		}
-		for i, n := range g.reached {
-			total[i] += n
+		if r[0] == nil {
+			out.Steps = steps(labels, reached, medians)
+			continue
 		}
-		groups = append(groups, g)
-	}
-	// Medians of the whole funnel need the whole distribution, not the groups': ask
-	// again without the breakdown only when there is one.
-	medians := make([]float64, len(conds))
-	if dim == nil && len(groups) == 1 {
-		medians = groups[0].medians
-	} else if len(groups) > 0 {
-		whole, err := e.Funnel(ctx, site, FunnelRequest{Site: req.Site, DateRange: req.DateRange, Steps: req.Steps, Window: req.Window, Order: req.Order, Filters: req.Filters})
-		if err != nil {
-			return nil, err
-		}
-		for i, s := range whole.Steps {
-			medians[i] = s.MedianSeconds
-		}
-	}
-	out := &FunnelResponse{Steps: steps(labels, total, medians)}
-	if dim != nil {
-		sort.SliceStable(groups, func(i, j int) bool { return groups[i].reached[0] > groups[j].reached[0] })
-		for _, g := range groups {
-			out.Breakdown = append(out.Breakdown, FunnelBreakdown{Dimensions: []string{g.key}, Steps: steps(labels, g.reached, g.medians)})
-		}
+		out.Breakdown = append(out.Breakdown, FunnelBreakdown{Dimensions: []string{text(r[0])}, Steps: steps(labels, reached, medians)})
 	}
 	return out, nil
 }

@@ -70,3 +70,46 @@ func TestFunnelRejectsBadWindows(t *testing.T) {
 		}
 	}
 }
+
+// A breakdown never changes the overall funnel: with more dimension values than the
+// breakdown lists, the steps still count every visitor.
+func TestFunnelBreakdownKeepsTotals(t *testing.T) {
+	var events []funnelEvent
+	v := uint64(0)
+	// 26 sources: the first 20 with two visitors each, the last 6 with one. Every
+	// visitor views /, every other one signs up a minute later.
+	for s := 0; s < 26; s++ {
+		n := 1
+		if s < 20 {
+			n = 2
+		}
+		for range n {
+			v++
+			src := "source-" + string(rune('a'+s))
+			events = append(events, funnelEvent{v: v, name: "pageview", path: "/", source: src})
+			if v%2 == 0 {
+				events = append(events, funnelEvent{v: v, name: "signup", path: "/", at: time.Minute, source: src})
+			}
+		}
+	}
+	funnel := funnelFixture(t, events)
+	steps := []query.FunnelStep{{Pageview: "/"}, {Event: "signup"}}
+	whole := funnel(query.FunnelRequest{Steps: steps, Window: "1h"})
+	split := funnel(query.FunnelRequest{Steps: steps, Window: "1h", Dimensions: []string{"source"}})
+	if whole.Steps[0].Visitors != 46 || whole.Steps[1].Visitors != 23 {
+		t.Fatalf("without breakdown: %d then %d visitors; want 46 then 23", whole.Steps[0].Visitors, whole.Steps[1].Visitors)
+	}
+	for i := range whole.Steps {
+		if split.Steps[i] != whole.Steps[i] {
+			t.Errorf("step %d with a breakdown by source: %+v; without: %+v", i+1, split.Steps[i], whole.Steps[i])
+		}
+	}
+	if len(split.Breakdown) != 20 {
+		t.Fatalf("%d breakdown rows; want the top 20", len(split.Breakdown))
+	}
+	for _, b := range split.Breakdown {
+		if b.Steps[0].Visitors != 2 {
+			t.Errorf("breakdown %v has %d visitors at step 1; want only sources with 2 (the top 20)", b.Dimensions, b.Steps[0].Visitors)
+		}
+	}
+}
