@@ -3,6 +3,7 @@ package query_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -111,5 +112,66 @@ func TestFunnelBreakdownKeepsTotals(t *testing.T) {
 		if b.Steps[0].Visitors != 2 {
 			t.Errorf("breakdown %v has %d visitors at step 1; want only sources with 2 (the top 20)", b.Dimensions, b.Steps[0].Visitors)
 		}
+	}
+}
+
+// visitors reads the funnel's step counts and medians as "3 2 | 0 60", for a failure
+// message that shows the whole funnel.
+func visitors(res *query.FunnelResponse) string {
+	var n, m []string
+	for _, s := range res.Steps {
+		n = append(n, fmt.Sprint(s.Visitors))
+		m = append(m, fmt.Sprint(s.MedianSeconds))
+	}
+	return strings.Join(n, " ") + " | " + strings.Join(m, " ")
+}
+
+// One event is one step: a step repeated, or two steps one event matches, need two
+// events, the later one after the earlier in strict order.
+func TestFunnelOneEventIsOneStep(t *testing.T) {
+	funnel := funnelFixture(t, []funnelEvent{
+		// 1 views /pricing once; 2 views it twice, 5 minutes apart; 3 views
+		// /pricing/team, then /pricing a minute later.
+		{v: 1, name: "pageview", path: "/pricing"},
+		{v: 2, name: "pageview", path: "/pricing"},
+		{v: 2, name: "pageview", path: "/pricing", at: 5 * time.Minute},
+		{v: 3, name: "pageview", path: "/pricing/team"},
+		{v: 3, name: "pageview", path: "/pricing", at: time.Minute},
+	})
+	for _, order := range []string{"strict", "any"} {
+		twice := funnel(query.FunnelRequest{Steps: []query.FunnelStep{{Pageview: "/pricing"}, {Pageview: "/pricing"}}, Window: "1h", Order: order})
+		if got := visitors(twice); got != "3 1 | 0 300" {
+			t.Errorf("%s /pricing twice: %s; want 3 1 | 0 300 (only visitor 2 viewed it twice)", order, got)
+		}
+		overlap := funnel(query.FunnelRequest{Steps: []query.FunnelStep{{Pageview: "/pricing*"}, {Pageview: "/pricing"}, {Pageview: "/pricing*"}}, Window: "1h", Order: order})
+		if got := visitors(overlap); got != "3 2 0 | 0 180 0" {
+			t.Errorf("%s /pricing* /pricing /pricing*: %s; want 3 2 0 | 0 180 0 (visitors 2 and 3 did two steps, none three)", order, got)
+		}
+	}
+}
+
+// A visitor who did step 1 more than once may complete the funnel from any of those
+// step-1 events, in either order, and the median counts from the one the visitor
+// completed it from: "any" order is never stricter than "strict".
+func TestFunnelStartsAtAnyStepOne(t *testing.T) {
+	funnel := funnelFixture(t, []funnelEvent{
+		// 1 views / at 0 and at 200 min, then /pricing at 210 min, and signs up at 215 min.
+		{v: 1, name: "pageview", path: "/"},
+		{v: 1, name: "pageview", path: "/", at: 200 * time.Minute},
+		{v: 1, name: "pageview", path: "/pricing", at: 210 * time.Minute},
+		{v: 1, name: "signup", path: "/pricing", at: 215 * time.Minute},
+		// 2 views / at 0, signs up at 1 min, views /pricing at 2 min: in any order only.
+		{v: 2, name: "pageview", path: "/"},
+		{v: 2, name: "signup", path: "/", at: time.Minute},
+		{v: 2, name: "pageview", path: "/pricing", at: 2 * time.Minute},
+	})
+	steps := []query.FunnelStep{{Pageview: "/"}, {Pageview: "/pricing"}, {Event: "signup"}}
+	strict := funnel(query.FunnelRequest{Steps: steps, Window: "1h", Order: "strict"})
+	if got := visitors(strict); got != "2 2 1 | 0 360 900" {
+		t.Errorf("strict: %s; want 2 2 1 | 0 360 900", got)
+	}
+	anyOrder := funnel(query.FunnelRequest{Steps: steps, Window: "1h", Order: "any"})
+	if got := visitors(anyOrder); got != "2 2 2 | 0 360 480" {
+		t.Errorf("any: %s; want 2 2 2 | 0 360 480", got)
 	}
 }
