@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -57,32 +56,48 @@ type FunnelBreakdown struct {
 const (
 	maxFunnelWindow = 30 * 24 * time.Hour
 	realtimeWindow  = 5 * time.Minute
+	// maxFunnelBreakdown is how many dimension values a funnel breakdown lists, those
+	// with the most visitors at step 1.
+	maxFunnelBreakdown = 20
 )
 
-// parseWindow reads "30m", "1h", "7d"; default one day.
+// parseWindow reads "30m", "1h", "7d"; default one day. It checks the bounds itself:
+// days are counted before they are multiplied into a Duration, which overflows past
+// 106,751 days, and a window under a second would silently count as none.
 func parseWindow(s string) (time.Duration, error) {
 	if s == "" {
 		return 24 * time.Hour, nil
 	}
+	var d time.Duration
 	if n, ok := strings.CutSuffix(s, "d"); ok {
-		d, err := strconv.Atoi(n)
+		days, err := strconv.Atoi(n)
+		if err != nil || days <= 0 {
+			return 0, badf("window %q is not a duration like 30m, 1h or 7d", s)
+		}
+		if days > int(maxFunnelWindow/(24*time.Hour)) {
+			return 0, badf("window %q is longer than 30 days", s)
+		}
+		d = time.Duration(days) * 24 * time.Hour
+	} else {
+		var err error
+		d, err = time.ParseDuration(s)
 		if err != nil || d <= 0 {
 			return 0, badf("window %q is not a duration like 30m, 1h or 7d", s)
 		}
-		return time.Duration(d) * 24 * time.Hour, nil
 	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 {
-		return 0, badf("window %q is not a duration like 30m, 1h or 7d", s)
+	if d > maxFunnelWindow {
+		return 0, badf("window %q is longer than 30 days", s)
+	}
+	if d < time.Second {
+		return 0, badf("window %q is shorter than one second", s)
 	}
 	return d, nil
 }
 
-// Funnel counts the visitors who did the steps: in "strict" order, each later step
-// after the one before and all within the window of the first (ClickHouse's
-// windowFunnel); in "any" order, all of the first k steps within the window, in any
-// order. The median time to a step is from the visitor's first step 1 to their first
-// matching event of that step after it.
+// Funnel counts the visitors who did the steps, each step a different event, all
+// within the window of a step-1 event: in "strict" order each step later than the one
+// before, in "any" order in any order. The median time to a step is from the step-1
+// event the visitor went furthest from (see strictChain and anyChain).
 func (e *Engine) Funnel(ctx context.Context, site catalog.Site, req FunnelRequest) (*FunnelResponse, error) {
 	if len(req.Steps) < 2 || len(req.Steps) > 8 {
 		return nil, badf("steps: give 2 to 8 steps")
@@ -90,9 +105,6 @@ func (e *Engine) Funnel(ctx context.Context, site catalog.Site, req FunnelReques
 	window, err := parseWindow(req.Window)
 	if err != nil {
 		return nil, err
-	}
-	if window > maxFunnelWindow {
-		return nil, badf("window %q is longer than 30 days", req.Window)
 	}
 	if req.Order == "" {
 		req.Order = "strict"
@@ -154,100 +166,128 @@ func (e *Engine) Funnel(ctx context.Context, site catalog.Site, req FunnelReques
 		}
 		where = append(where, b.filterExpr(f.op, b.dimExpr(plan, f.dim), f.values))
 	}
-	win := int64(window / time.Second) // a checked integer: windowFunnel's window must be a literal
+	win := b.param("Int64", strconv.FormatInt(window.Milliseconds(), 10))
 	// One GROUP BY visitor_id answers everything: each visitor's step events as
-	// (ts, bit mask of the steps the event is) in an array, and the levels computed
-	// over it. A window over the visitor (to find the first step-1 event) would sort
-	// every event of the range first, which costs more than the rest of the query.
+	// (ms, bit mask of the steps the event is), sorted, in an array, and the levels
+	// computed over it. A window over the visitor (to find the first step-1 event) would
+	// sort every event of the range first, which costs more than the rest of the query.
 	var mask []string
 	for i, c := range conds {
 		mask = append(mask, fmt.Sprintf("bitShiftLeft(toUInt64(%s), %d)", c, i))
 	}
-	dimSel := "''"
+	// bd is the visitor's breakdown value; NULL stands for "all visitors", the row of the
+	// whole funnel, which no dimension value can be.
+	dimSel := "CAST(NULL AS Nullable(String))"
 	if dim != nil {
 		dimSel = "argMinIf(" + b.dimExpr(plan, *dim) + ", ts, " + conds[0] + ")"
 	}
-	perVisitor := fmt.Sprintf("SELECT visitor_id, groupArray((ts, %s)) AS evs, %s AS bd, windowFunnel(%d)(toDateTime(ts), %s) AS wf\nFROM events WHERE %s\nGROUP BY visitor_id",
-		strings.Join(mask, " + "), dimSel, win, strings.Join(conds, ", "), strings.Join(where, " AND "))
-	// t1 is the visitor's first step-1 event; the medians count from it.
-	const t1 = "arrayMin(arrayMap(x -> x.1, arrayFilter(x -> bitTest(x.2, 0), evs)))"
-	level := "wf"
-	if req.Order != "strict" {
-		// Any order: step k counts if steps 1..k all happened within the window of
-		// the visitor's first step-1 event; a step after a missing one does not count.
-		var parts []string
-		for i := range conds {
-			var all []string
-			for j := 0; j <= i; j++ {
-				all = append(all, fmt.Sprintf("arrayExists(x -> bitTest(x.2, %d) AND x.1 >= t1 AND x.1 <= t1 + INTERVAL %d SECOND, evs)", j, win))
-			}
-			parts = append(parts, "("+strings.Join(all, " AND ")+")")
-		}
-		level = fmt.Sprintf("arrayFirstIndex(x -> x = 0, [%s, 0]) - 1", strings.Join(parts, ", "))
+	perVisitor := fmt.Sprintf("SELECT visitor_id, arraySort(groupArray((toUnixTimestamp64Milli(ts), %s))) AS evs, %s AS bd\nFROM events WHERE %s\nGROUP BY visitor_id",
+		strings.Join(mask, " + "), dimSel, strings.Join(where, " AND "))
+	// best is the visitor's chain: the times of the steps reached, from the step-1
+	// event the visitor went furthest from; its length is the visitor's level and the
+	// medians count from its start. Both are linear in the visitor's events: a bot with
+	// thousands of step-1 events must not cost thousands of passes over them.
+	best := strictChain(len(conds), win)
+	if req.Order == "any" {
+		best = anyChain(len(conds), win)
 	}
-	var times []string
-	for i := 1; i < len(conds); i++ {
-		times = append(times, fmt.Sprintf("dateDiff('second', t1, arrayMin(arrayMap(x -> x.1, arrayFilter(x -> bitTest(x.2, %d) AND x.1 >= t1, evs))))", i))
-	}
-	inner := fmt.Sprintf("SELECT visitor_id, %s AS t1, if(arrayExists(x -> bitTest(x.2, 0), evs), %s, 0) AS lvl, bd, [%s] AS secs\nFROM (%s)",
-		t1, level, strings.Join(times, ", "), perVisitor)
+	inner := fmt.Sprintf("SELECT %s AS best, length(best) AS lvl, bd, arrayMap(t -> (t - best[1]) / 1000, best) AS secs\nFROM (%s)", best, perVisitor)
 	var med []string
-	for i := range times {
-		med = append(med, fmt.Sprintf("quantileExactInclusiveIf(0.5)(secs[%d], lvl >= %d)", i+1, i+2))
+	for k := 2; k <= len(conds); k++ {
+		med = append(med, fmt.Sprintf("quantileExactInclusiveIf(0.5)(secs[%d], lvl >= %d)", k, k))
 	}
 	var cnt []string
 	for i := range conds {
 		cnt = append(cnt, fmt.Sprintf("countIf(lvl >= %d)", i+1))
 	}
-	sql := fmt.Sprintf("SELECT bd, [%s] AS reached, [%s] AS medians FROM (%s) GROUP BY bd HAVING reached[1] > 0 ORDER BY reached[1] DESC LIMIT 20",
-		strings.Join(cnt, ", "), strings.Join(append([]string{"0"}, med...), ", "), inner)
+	// With a breakdown, one pass answers both the whole funnel (the () grouping set, its
+	// bd NULL) and each value's; the whole comes first and is never cut by the LIMIT on
+	// the values, so the steps count every visitor, not the top 20 values' visitors.
+	groupBy := "bd"
+	if dim != nil {
+		groupBy = "GROUPING SETS ((), (bd))"
+	}
+	sql := fmt.Sprintf("SELECT bd, [%s] AS reached, [%s] AS medians FROM (%s) GROUP BY %s HAVING reached[1] > 0\n"+
+		"ORDER BY bd IS NULL DESC, reached[1] DESC, bd LIMIT %d SETTINGS group_by_use_nulls = 1",
+		strings.Join(cnt, ", "), strings.Join(append([]string{"0"}, med...), ", "), inner, groupBy, maxFunnelBreakdown+1)
 	res, err := e.st.Query(ctx, sql, b.params)
 	if err != nil {
 		return nil, fmt.Errorf("query.Funnel: %w", err)
 	}
-	type group struct {
-		key      string
-		reached  []int64
-		medians  []float64
-		visitors int64
-	}
-	var groups []group
-	total := make([]int64, len(conds))
+	out := &FunnelResponse{Steps: steps(labels, make([]int64, len(conds)), nil)}
 	for _, r := range res.Rows {
-		g := group{key: text(r[0])}
+		var reached []int64
 		for _, v := range r[1].([]any) {
-			g.reached = append(g.reached, int64(store.Float(v)))
+			reached = append(reached, int64(store.Float(v)))
 		}
+		var medians []float64
 		for _, v := range r[2].([]any) {
-			g.medians = append(g.medians, store.Float(v))
+			medians = append(medians, store.Float(v))
 		}
-		for i, n := range g.reached {
-			total[i] += n
+		if r[0] == nil {
+			out.Steps = steps(labels, reached, medians)
+			continue
 		}
-		groups = append(groups, g)
-	}
-	// Medians of the whole funnel need the whole distribution, not the groups': ask
-	// again without the breakdown only when there is one.
-	medians := make([]float64, len(conds))
-	if dim == nil && len(groups) == 1 {
-		medians = groups[0].medians
-	} else if len(groups) > 0 {
-		whole, err := e.Funnel(ctx, site, FunnelRequest{Site: req.Site, DateRange: req.DateRange, Steps: req.Steps, Window: req.Window, Order: req.Order, Filters: req.Filters})
-		if err != nil {
-			return nil, err
-		}
-		for i, s := range whole.Steps {
-			medians[i] = s.MedianSeconds
-		}
-	}
-	out := &FunnelResponse{Steps: steps(labels, total, medians)}
-	if dim != nil {
-		sort.SliceStable(groups, func(i, j int) bool { return groups[i].reached[0] > groups[j].reached[0] })
-		for _, g := range groups {
-			out.Breakdown = append(out.Breakdown, FunnelBreakdown{Dimensions: []string{g.key}, Steps: steps(labels, g.reached, g.medians)})
-		}
+		out.Breakdown = append(out.Breakdown, FunnelBreakdown{Dimensions: []string{text(r[0])}, Steps: steps(labels, reached, medians)})
 	}
 	return out, nil
+}
+
+// strictChain follows the visitor's events in time, keeping for each step k the chain
+// (times of steps 1..k) with the latest start, as windowFunnel does: a later start
+// leaves more of its window for the steps still to come. An event is one step, each
+// step strictly later than the one before: an event extends only chains of events
+// from before its millisecond (base), so a step repeated, or two steps one event
+// matches, need two events. (windowFunnel's strict_increase mode would count them, but
+// on this engine it also drops a chain whose event matches two steps at once.) The
+// answer is the first chain that reached the furthest step.
+//
+// The state is (ms of the last event, levels before that ms, levels now, best chain).
+func strictChain(n int, win string) string {
+	levels := []string{"if(bitTest(x.2, 0), [x.1], acc.3[1])"}
+	for k := 2; k <= n; k++ {
+		levels = append(levels, fmt.Sprintf("if(bitTest(x.2, %d) AND notEmpty(base[%d]) AND x.1 <= base[%d][1] + %s, arrayPushBack(base[%d], x.1), acc.3[%d])",
+			k-1, k-1, k-1, win, k-1, k))
+	}
+	step := let("base", "if(x.1 = acc.1, acc.2, acc.3)", let("now", "["+strings.Join(levels, ", ")+"]",
+		let("top", "arrayFirst(c -> notEmpty(c), arrayReverse(now))", "(x.1, base, now, if(length(top) > length(acc.4), top, acc.4))")))
+	none := "[" + strings.TrimSuffix(strings.Repeat("[], ", n), ", ") + "]"
+	return fmt.Sprintf("arrayFold((acc, x) -> %s, evs, CAST((-1, %s, %s, []), 'Tuple(Int64, Array(Array(Int64)), Array(Array(Int64)), Array(Int64))')).4",
+		step, none, none)
+}
+
+// anyChain counts, in any order, the steps 1..k a visitor did with k different events
+// within the window of one step-1 event. By Hall's theorem the events can be given one
+// step each unless some set S of steps is matched by fewer events than it has steps;
+// such an S stops the window's level below its highest step. The count of a set in
+// every window comes from one running count along the events sorted with the windows'
+// edges (opens before the events of their millisecond, closes after), so the cost is
+// linear in the visitor's events. (A lambda that reads a whole array per start would be
+// quadratic: ClickHouse copies what a lambda captures for each element.) The time of
+// step k is that of its first event in the best window other than the window's start,
+// or the start's when only the start can be it (another event then being step 1).
+func anyChain(n int, win string) string {
+	marks := fmt.Sprintf("arraySort(arrayConcat(arrayMap(e -> (e.1, toInt8(0), e.2), evs), arrayMap(t -> (t, toInt8(-1), toUInt64(0)), st), "+
+		"arrayMap(t -> (t + %s, toInt8(1), toUInt64(0)), st)))", win)
+	inSet := let("run", "arrayCumSum(arrayMap(m -> m.2 = 0 AND bitAnd(m.3, S) != 0, marks))",
+		"arrayMap((l, o, c) -> if(c - o < bitCount(S), least(l, toUInt8(log2(S))), l), acc, arrayFilter((c, m) -> m.2 = -1, run, marks), arrayFilter((c, m) -> m.2 = 1, run, marks))")
+	levels := fmt.Sprintf("arrayFold((acc, S) -> %s, range(1, %d), arrayMap(t -> toUInt8(%d), st))", inSet, 1<<n, n)
+	inWindow := "e.1 >= s AND e.1 <= s + " + win
+	times := []string{"s"}
+	for k := 1; k < n; k++ {
+		times = append(times, fmt.Sprintf("arrayConcat(arrayMap(e -> e.1, arrayFilter((e, x) -> x != i AND bitTest(e.2, %d) AND %s, evs, arrayEnumerate(evs))), [s])[1]", k, inWindow))
+	}
+	chain := fmt.Sprintf("arraySlice([%s], 1, top)", strings.Join(times, ", "))
+	pick := let("k", "arrayFirstIndex(l -> l = top, lv)", let("s", "st[k]",
+		let("i", "arrayFilter((x, e) -> bitTest(e.2, 0), arrayEnumerate(evs), evs)[k]", chain)))
+	return let("st", "arrayMap(e -> e.1, arrayFilter(e -> bitTest(e.2, 0), evs))", let("marks", marks,
+		let("lv", levels, let("top", "arrayMax(lv)", fmt.Sprintf("if(top = 0, [], %s)", pick)))))
+}
+
+// let binds value to name in body, computing it once: ClickHouse has no per-row
+// variables, but a lambda over a one-element array is one.
+func let(name, value, body string) string {
+	return fmt.Sprintf("arrayMap(%s -> %s, [%s])[1]", name, body, value)
 }
 
 func steps(labels []string, reached []int64, medians []float64) []StepResult {
