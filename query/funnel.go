@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -181,8 +182,19 @@ func (e *Engine) Funnel(ctx context.Context, site catalog.Site, req FunnelReques
 	if dim != nil {
 		dimSel = "argMinIf(" + b.dimExpr(plan, *dim) + ", ts, " + conds[0] + ")"
 	}
-	perVisitor := fmt.Sprintf("SELECT visitor_id, arraySort(groupArray((toUnixTimestamp64Milli(ts), %s))) AS evs, %s AS bd\nFROM events WHERE %s\nGROUP BY visitor_id",
-		strings.Join(mask, " + "), dimSel, strings.Join(where, " AND "))
+	// When no event can be two of the steps, the engine's own windowFunnel, in its
+	// strict_increase mode, finds each visitor's level as the chain below would, in
+	// native code; the chain then runs only for the visitors past step 1, for their
+	// medians (over 10 M events, 38,000 of the 966,000 visitors with a step-2 event).
+	// The bench funnel over 10 M events: 994 ms with the chain for every visitor, 872
+	// with it for those with a step-2 event, 814 with this.
+	fast := req.Order != "any" && fastFunnel && disjointSteps(req.Steps)
+	wf := "0"
+	if fast {
+		wf = fmt.Sprintf("windowFunnel(%d, 'strict_increase')(toUInt64(toUnixTimestamp64Milli(ts)), %s)", window.Milliseconds(), strings.Join(conds, ", "))
+	}
+	perVisitor := fmt.Sprintf("SELECT visitor_id, arraySort(groupArray((toUnixTimestamp64Milli(ts), %s))) AS evs, %s AS bd, %s AS wf\nFROM events WHERE %s\nGROUP BY visitor_id",
+		strings.Join(mask, " + "), dimSel, wf, strings.Join(where, " AND "))
 	// best is the visitor's chain: the times of the steps reached, from the step-1
 	// event the visitor went furthest from; its length is the visitor's level and the
 	// medians count from its start. Both are linear in the visitor's events: a bot with
@@ -191,6 +203,14 @@ func (e *Engine) Funnel(ctx context.Context, site catalog.Site, req FunnelReques
 	if req.Order == "any" {
 		best = anyChain(len(conds), win)
 	}
+	// Only a visitor with an event of step 2 can go past step 1; the others' chain is
+	// their first step-1 event, if any, and the chain's fold, the costly part, runs for
+	// the rest only.
+	past1 := "arrayExists(e -> bitTest(e.2, 1), evs)"
+	if fast {
+		past1 = "wf >= 2"
+	}
+	best = fmt.Sprintf("if(%s, %s, arraySlice(arrayMap(e -> e.1, arrayFilter(e -> bitTest(e.2, 0), evs)), 1, 1))", past1, best)
 	inner := fmt.Sprintf("SELECT %s AS best, length(best) AS lvl, bd, arrayMap(t -> (t - best[1]) / 1000, best) AS secs\nFROM (%s)", best, perVisitor)
 	var med []string
 	for k := 2; k <= len(conds); k++ {
@@ -318,4 +338,38 @@ func pct(a, b int64) float64 {
 		return 0
 	}
 	return math.Round(float64(a)/float64(b)*10000) / 100
+}
+
+// fastFunnel lets tests turn windowFunnel's shortcut off, to check that both ways agree.
+var fastFunnel = true
+
+// disjointSteps reports whether no event can be two of the steps: then "each step a
+// different event" holds by itself, and windowFunnel counts levels as the chain does.
+func disjointSteps(steps []FunnelStep) bool {
+	for i := range steps {
+		for j := i + 1; j < len(steps); j++ {
+			if mayBeOneEvent(steps[i], steps[j]) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// mayBeOneEvent reports whether one event could match both steps. Two page patterns
+// with wildcards are assumed to overlap; a plain page overlaps a pattern it matches.
+func mayBeOneEvent(a, b FunnelStep) bool {
+	switch {
+	case a.Event != "" && b.Event != "":
+		return a.Event == b.Event
+	case a.Event != "":
+		return a.Event == "pageview"
+	case b.Event != "":
+		return b.Event == "pageview"
+	case !strings.Contains(a.Pageview, "*"):
+		return regexp.MustCompile(goalPattern(b.Pageview)).MatchString(a.Pageview)
+	case !strings.Contains(b.Pageview, "*"):
+		return regexp.MustCompile(goalPattern(a.Pageview)).MatchString(b.Pageview)
+	}
+	return true
 }
