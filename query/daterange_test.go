@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/omnistat/omnistat/catalog"
 	"github.com/omnistat/omnistat/collector"
 	"github.com/omnistat/omnistat/query"
 	"github.com/omnistat/omnistat/query/querytest"
@@ -32,5 +33,24 @@ func TestAllIncludesEventsOlderThanTheSite(t *testing.T) {
 	}
 	if want := old.Format("2006-01-02"); res.Meta.From != want {
 		t.Errorf("all starts %s; want %s, the day of the earliest event", res.Meta.From, want)
+	}
+	// The funnel and the journeys read "all" the same way.
+	fun, err := f.engine.Funnel(ctx, f.site, query.FunnelRequest{DateRange: json.RawMessage(`"all"`), Window: "1h",
+		Steps: []query.FunnelStep{{Pageview: "/imported"}, {Event: "never"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fun.Steps[0].Visitors != 1 {
+		t.Errorf("funnel over all: %d visitors at /imported; want 1", fun.Steps[0].Visitors)
+	}
+	if _, err := f.cat.AddGoal(ctx, f.site.ID, catalog.Goal{Page: "/imported"}); err != nil {
+		t.Fatal(err)
+	}
+	j, err := f.engine.Journeys(ctx, f.site, query.JourneyRequest{DateRange: "all"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j.Conversions != 1 || j.Meta.From != old.Format("2006-01-02") {
+		t.Errorf("journeys over all: %d conversions from %s; want 1 from %s", j.Conversions, j.Meta.From, old.Format("2006-01-02"))
 	}
 }

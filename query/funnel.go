@@ -120,7 +120,11 @@ func (e *Engine) Funnel(ctx context.Context, site catalog.Site, req FunnelReques
 	if err != nil {
 		return nil, err
 	}
-	plan, err := Plan(site, goals, Request{DateRange: req.DateRange, Metrics: []string{"visitors"}, Filters: req.Filters}, e.now())
+	allFrom, err := e.allFrom(ctx, site, req.DateRange)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := planWith(site, goals, Request{DateRange: req.DateRange, Metrics: []string{"visitors"}, Filters: req.Filters}, e.now(), allFrom)
 	if err != nil {
 		return nil, err
 	}
