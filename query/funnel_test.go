@@ -137,7 +137,20 @@ func TestFunnelOneEventIsOneStep(t *testing.T) {
 		{v: 2, name: "pageview", path: "/pricing", at: 5 * time.Minute},
 		{v: 3, name: "pageview", path: "/pricing/team"},
 		{v: 3, name: "pageview", path: "/pricing", at: time.Minute},
+		// 4 views /checkout and buys in the same millisecond: two events, two steps.
+		{v: 4, name: "pageview", path: "/checkout"},
+		{v: 4, name: "buy", path: "/checkout"},
 	})
+	for _, fast := range []bool{true, false} {
+		*query.FastFunnel = fast
+		for _, order := range []string{"strict", "any"} {
+			same := funnel(query.FunnelRequest{Steps: []query.FunnelStep{{Pageview: "/checkout"}, {Event: "buy"}}, Window: "1h", Order: order})
+			if got := visitors(same); got != "1 1 | 0 0" {
+				t.Errorf("%s (shortcut %v) /checkout then buy in one millisecond: %s; want 1 1 | 0 0", order, fast, got)
+			}
+		}
+	}
+	*query.FastFunnel = true
 	for _, order := range []string{"strict", "any"} {
 		twice := funnel(query.FunnelRequest{Steps: []query.FunnelStep{{Pageview: "/pricing"}, {Pageview: "/pricing"}}, Window: "1h", Order: order})
 		if got := visitors(twice); got != "3 1 | 0 300" {
