@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/omnistat/omnistat/catalog"
@@ -67,6 +68,15 @@ func ourQueries(e *query.Engine, site catalog.Site, dateRange string) []namedQue
 			return err
 		}}
 	}
+	// journeys and attribution take their range as the query string has it: "from,to".
+	journeys := func(name string, run func(context.Context, query.JourneyRequest) error) namedQuery {
+		var days []string
+		if err := json.Unmarshal([]byte(dateRange), &days); err != nil {
+			panic(name + ": " + err.Error())
+		}
+		req := query.JourneyRequest{Site: site.Domain, DateRange: strings.Join(days, ",")}
+		return namedQuery{name, func(ctx context.Context) error { return run(ctx, req) }}
+	}
 	funnel := func(name, body string) namedQuery {
 		var req query.FunnelRequest
 		if err := json.Unmarshal([]byte(body), &req); err != nil {
@@ -92,5 +102,14 @@ func ourQueries(e *query.Engine, site catalog.Site, dateRange string) []namedQue
 		q("content blocks (CTR)", `{"totals":false,"metrics":["impressions","clicks","ctr"],"dimensions":["content_name"],"order_by":[["impressions","desc"]],"limit":10}`),
 		q("top pages, channel = Organic Search", `{"totals":false,"metrics":["visitors","pageviews","bounce_rate"],"dimensions":["page"],"filters":[["is","channel",["Organic Search"]]],"order_by":[["visitors","desc"]],"limit":10}`),
 		funnel("funnel / → /pricing → signup", `{"steps":[{"pageview":"/"},{"pageview":"/pricing"},{"event":"signup"}]}`),
+		journeys("attribution, linear, any goal", func(ctx context.Context, req query.JourneyRequest) error {
+			req.Model = "linear"
+			_, err := e.Attribution(ctx, site, req)
+			return err
+		}),
+		journeys("top journeys, any goal", func(ctx context.Context, req query.JourneyRequest) error {
+			_, err := e.Journeys(ctx, site, req)
+			return err
+		}),
 	}
 }
