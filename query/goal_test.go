@@ -21,17 +21,8 @@ import (
 // value (Organic Search converters over Organic Search visitors), as computed in Go;
 // with and without conversions asked for, by a visit dimension, by day and by hour.
 func TestGoalByAnotherDimension(t *testing.T) {
-	end := time.Date(2026, 10, 31, 20, 0, 0, 0, time.UTC)
-	f, events := load(t, "UTC", querytest.Options{Days: 30, End: end, Visitors: 300, Seed: 11})
+	f, events, goals, names, from, to := goalFixture(t)
 	ctx := context.Background()
-	goals := []querytest.Goal{{Event: "signup"}, {Page: "/pricing*"}}
-	names := []string{"signup", "Visit /pricing*"}
-	for _, g := range goals {
-		if _, err := f.cat.AddGoal(ctx, f.site.ID, catalog.Goal{Event: g.Event, Page: g.Page}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	from, to := time.Date(2026, 10, 5, 0, 0, 0, 0, time.UTC), time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	for _, dim := range []string{"channel", "time:day", "time:hour"} {
 		// Go's answer: goal name + value → conversions, rate.
 		visitors := map[string]float64{}
@@ -158,4 +149,20 @@ func TestOverlappingGoals(t *testing.T) {
 	if res.Totals["conversions"] != 2 {
 		t.Errorf("filter on both goals: %v conversions; want the 2 visitors", res.Totals["conversions"])
 	}
+}
+
+// goalFixture is a month of the generator's traffic with the goals signup and
+// /pricing*, and the range the goal tests ask about, [from, to).
+func goalFixture(t *testing.T) (f *fixture, events []collector.Event, goals []querytest.Goal, names []string, from, to time.Time) {
+	t.Helper()
+	end := time.Date(2026, 10, 31, 20, 0, 0, 0, time.UTC)
+	f, events = load(t, "UTC", querytest.Options{Days: 30, End: end, Visitors: 300, Seed: 11})
+	goals = []querytest.Goal{{Event: "signup"}, {Page: "/pricing*"}}
+	names = []string{"signup", "Visit /pricing*"}
+	for _, g := range goals {
+		if _, err := f.cat.AddGoal(context.Background(), f.site.ID, catalog.Goal{Event: g.Event, Page: g.Page}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return f, events, goals, names, time.Date(2026, 10, 5, 0, 0, 0, 0, time.UTC), time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 }

@@ -187,17 +187,8 @@ func TestBreakdownAgreesWithTotals(t *testing.T) {
 // with conversion_rate alone (its conversions then come from a query of their own); and
 // "totals": false leaves the totals out and the rows as they are.
 func TestGoalBreakdown(t *testing.T) {
-	end := time.Date(2026, 10, 31, 20, 0, 0, 0, time.UTC)
-	f, events := load(t, "UTC", querytest.Options{Days: 30, End: end, Visitors: 300, Seed: 11})
+	f, events, goals, names, from, to := goalFixture(t)
 	ctx := context.Background()
-	goals := []querytest.Goal{{Event: "signup"}, {Page: "/pricing*"}}
-	names := []string{"signup", "Visit /pricing*"}
-	for _, g := range goals {
-		if _, err := f.cat.AddGoal(ctx, f.site.ID, catalog.Goal{Event: g.Event, Page: g.Page}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	from, to := time.Date(2026, 10, 5, 0, 0, 0, 0, time.UTC), time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	visitors := querytest.Expect(events, querytest.Query{From: from, To: to, TZ: time.UTC, Metrics: []string{"visitors"}})[0].Metrics[0]
 	want := map[string][2]float64{} // goal name → conversions, rate
 	for i, g := range goals {

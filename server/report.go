@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -69,39 +70,34 @@ func (h *handlers) funnel(c echo.Context) error {
 
 // realtime is GET /api/v1/realtime?site=.
 func (h *handlers) realtime(c echo.Context) error {
-	site, err := h.siteForKey(c, c.QueryParam("site"))
-	if err != nil {
-		return err
-	}
-	res, err := h.cfg.Query.Realtime(c.Request().Context(), site)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, res)
+	return h.readReport(c, c.QueryParam("site"), func(ctx context.Context, site catalog.Site) (any, error) {
+		return h.cfg.Query.Realtime(ctx, site)
+	})
 }
 
 // journeys is GET /api/v1/journeys?site=&date_range=&goal=&lookback=&limit=.
 func (h *handlers) journeys(c echo.Context) error {
 	req := journeyRequest(c)
-	site, err := h.siteForKey(c, req.Site)
-	if err != nil {
-		return err
-	}
-	res, err := h.cfg.Query.Journeys(c.Request().Context(), site, req)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, res)
+	return h.readReport(c, req.Site, func(ctx context.Context, site catalog.Site) (any, error) {
+		return h.cfg.Query.Journeys(ctx, site, req)
+	})
 }
 
 // attribution is GET /api/v1/attribution?site=&goal=&model=&date_range=&lookback=.
 func (h *handlers) attribution(c echo.Context) error {
 	req := journeyRequest(c)
-	site, err := h.siteForKey(c, req.Site)
+	return h.readReport(c, req.Site, func(ctx context.Context, site catalog.Site) (any, error) {
+		return h.cfg.Query.Attribution(ctx, site, req)
+	})
+}
+
+// readReport answers a report of a site the caller may read (a shared link too) as JSON.
+func (h *handlers) readReport(c echo.Context, domain string, run func(context.Context, catalog.Site) (any, error)) error {
+	site, err := h.siteForKey(c, domain)
 	if err != nil {
 		return err
 	}
-	res, err := h.cfg.Query.Attribution(c.Request().Context(), site, req)
+	res, err := run(c.Request().Context(), site)
 	if err != nil {
 		return err
 	}
