@@ -125,7 +125,8 @@ func TestLinks(t *testing.T) {
 		{Slug: "has space", SiteID: s.ID, Target: "https://shop.example/"},
 		{Slug: "js", SiteID: s.ID, Target: "javascript:alert(1)"},
 		{Slug: "rel", SiteID: s.ID, Target: "/relative"},
-		{Slug: "free-channel", SiteID: s.ID, Target: "https://shop.example/", Channel: "Newsletter"},
+		{Slug: "ctl-channel", SiteID: s.ID, Target: "https://shop.example/", Channel: "Store\x00"},
+		{Slug: "long-channel", SiteID: s.ID, Target: "https://shop.example/", Channel: strings.Repeat("x", 65)},
 	} {
 		if _, err := c.AddLink(ctx, bad); err == nil {
 			t.Errorf("AddLink(%+v) succeeded; want an error", bad)

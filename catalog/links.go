@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/net/idna"
 
@@ -128,10 +130,15 @@ func isHex(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
 
-// linkChannel returns the channel group a link's clicks are counted in, spelled as
-// reports spell it. Empty keeps the default (the channel the target URL's own tags
-// give). Anything else must be a channel group of reports (§3.3, with Offline and AI
-// Assistants): a free-text name would become a channel of its own in every report.
+// maxLinkChannel is the longest channel name, as for a server-side event's channel.
+const maxLinkChannel = 64
+
+// linkChannel returns the channel a link's clicks are counted in. Empty keeps the
+// default (the channel the target URL's own tags give). A channel group of reports is
+// spelled as reports spell it, whatever the case it was given in, so "email" does not
+// become a channel of its own beside Email. Other names are offline channels of the
+// site's own (a QR code on a shop poster: Store), as server-side events may name them,
+// so that a journey shows the poster and the purchase in the shop under one channel.
 func linkChannel(name string) (string, error) {
 	name = strings.TrimSpace(name)
 	if name == "" {
@@ -142,7 +149,15 @@ func linkChannel(name string) (string, error) {
 			return ch, nil
 		}
 	}
-	return "", fmt.Errorf("channel %q is not a channel group; use one of %s, or leave it empty", name, strings.Join(channel.Channels, ", "))
+	if utf8.RuneCountInString(name) > maxLinkChannel || !utf8.ValidString(name) {
+		return "", fmt.Errorf("channel must be valid text of at most %d characters", maxLinkChannel)
+	}
+	for _, r := range name {
+		if unicode.IsControl(r) {
+			return "", fmt.Errorf("channel %q contains a control character", name)
+		}
+	}
+	return name, nil
 }
 
 // DeleteLink removes a link of the site.

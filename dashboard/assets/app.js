@@ -427,7 +427,10 @@
     var slug = el('input', { placeholder: 'spring-mail', 'aria-label': 'Slug' });
     var target = el('input', { placeholder: 'https://example.com/sale', 'aria-label': 'Target' });
     var campaign = el('input', { placeholder: 'campaign', 'aria-label': 'Campaign' });
-    var channel = el('input', { placeholder: 'Email', 'aria-label': 'Channel' });
+    // The groups reports use are suggested; an offline channel of the site's own (Store) is typed.
+    var channel = el('input', { placeholder: 'Email', 'aria-label': 'Channel', list: 'channel-groups' });
+    var groups = el('datalist', { id: 'channel-groups' }, ['Email', 'SMS', 'Organic Social', 'Paid Social', 'Paid Search', 'Display',
+      'Affiliates', 'Referral', 'Audio', 'Mobile Push Notifications', 'Offline'].map(function (g) { return el('option', { value: g }); }));
     var refreshLinks = listCard($('links-card'), 'Tracked links', 'Share /r/SLUG in e-mails, posts and QR codes: clicks are counted with the campaign, then visitors go on to the target.',
       function () { return api('GET', '/api/v1/links?site=' + site).then(function (r) { return r.links || []; }); },
       ['slug', 'target', 'campaign', 'channel'],
@@ -436,7 +439,7 @@
         e.preventDefault();
         api('POST', '/api/v1/links', { site: state.site, slug: slug.value, target: target.value, campaign: campaign.value, channel: channel.value })
           .then(function () { slug.value = target.value = campaign.value = channel.value = ''; refreshLinks(); }).catch(function (err) { status(err.message); });
-      } }, slug, target, campaign, channel, el('button', { text: 'Add link' })));
+      } }, slug, target, campaign, channel, groups, el('button', { text: 'Add link' })));
 
     var keyName = el('input', { placeholder: 'name, e.g. reporting script', 'aria-label': 'Key name' });
     var shown = el('p', { 'class': 'secret' });
