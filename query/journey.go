@@ -90,18 +90,21 @@ const (
 )
 
 // AttributionModels are the models, each as the weights of a path's touchpoints: an
-// expression over chs (the path's channels), tss (their start times) and ct (the
-// conversion time) that gives an array of weights summing to 1.
+// expression over the columns of the paths query (chs, the path's channels; n, their
+// number; k, the place of the last one that is not Direct, or n; decay, each one's
+// time-decay weight; decay_sum) that gives an array of weights summing to 1. The
+// lambdas take the arrays as arguments and capture only numbers: a lambda that reads
+// a whole array copies it for each element, which a person with thousands of visits
+// (a shared user id such as "guest") turns into gigabytes.
 var AttributionModels = map[string]string{
 	"first":  "arrayMap(i -> toFloat64(i = 1), arrayEnumerate(chs))",
-	"last":   "arrayMap(i -> toFloat64(i = length(chs)), arrayEnumerate(chs))",
-	"linear": "arrayMap(i -> 1 / length(chs), arrayEnumerate(chs))",
+	"last":   "arrayMap(i -> toFloat64(i = n), arrayEnumerate(chs))",
+	"linear": "arrayMap(i -> 1 / n, arrayEnumerate(chs))",
 	// The last touchpoint that is not Direct; Direct only when every one is.
-	"last_non_direct": "arrayMap(i -> toFloat64(i = if(arrayLastIndex(c -> c != 'Direct', chs) = 0, length(chs), arrayLastIndex(c -> c != 'Direct', chs))), arrayEnumerate(chs))",
+	"last_non_direct": "arrayMap(i -> toFloat64(i = k), arrayEnumerate(chs))",
 	// 40 % to the first and the last, 20 % shared by those between.
-	"position_based": "arrayMap(i -> multiIf(length(chs) = 1, 1, length(chs) = 2, 0.5, i = 1 OR i = length(chs), 0.4, 0.2 / (length(chs) - 2)), arrayEnumerate(chs))",
-	"time_decay": fmt.Sprintf("arrayMap(t -> exp2(-dateDiff('second', t, ct) / %d) / arraySum(arrayMap(u -> exp2(-dateDiff('second', u, ct) / %[1]d), tss)), tss)",
-		int64(timeDecayHalfLife/time.Second)),
+	"position_based": "arrayMap(i -> multiIf(n = 1, 1, n = 2, 0.5, i = 1 OR i = n, 0.4, 0.2 / (n - 2)), arrayEnumerate(chs))",
+	"time_decay":     "arrayMap(d -> d / decay_sum, decay)",
 }
 
 // modelNames lists the models for error messages, in a fixed order.
@@ -138,7 +141,9 @@ func (e *Engine) planJourney(ctx context.Context, site catalog.Site, req Journey
 	}
 	plan, err := planWith(site, goals, Request{DateRange: raw, Metrics: []string{"visitors"}}, e.now(), allFrom)
 	if err != nil {
-		return nil, err
+		// The date parser speaks of the JSON array of POST /api/v1/query; here two
+		// dates are written with a comma.
+		return nil, badf("%s (in the query string, two dates read 2026-10-01,2026-10-31)", err.Error())
 	}
 	p := &journeyPlan{period: plan.Period, goals: goals, goal: req.Goal, lookback: defaultLookbackDays, limit: defaultJourneys, model: req.Model}
 	if req.Goal != "" {
@@ -181,16 +186,18 @@ func (p *journeyPlan) meta(site catalog.Site) JourneyMeta {
 		Timezone: site.Timezone, Goal: p.goal, LookbackDays: p.lookback}
 }
 
-// pathsSQL is one row per converting person: ct, the conversion time; chs and tss, the
-// channels and start times of the path's touchpoints. It is empty without goals.
+// pathsSQL is one row per converting person: ct, the conversion time; chs, the
+// channels of the path's touchpoints, and the numbers the models need (see
+// AttributionModels). It is empty without goals.
 func (p *journeyPlan) pathsSQL(site catalog.Site) (string, store.Params) {
 	start := p.period.Start().UTC()
 	b := &builder{params: store.Params{
-		"site":   strconv.FormatUint(uint64(site.ID), 10),
-		"from":   start.Format(tsFormat),
-		"lbfrom": start.Add(-time.Duration(p.lookback) * 24 * time.Hour).Format(tsFormat),
-		"to":     p.period.End().UTC().Format(tsFormat),
-		"lb":     strconv.Itoa(p.lookback * 86400),
+		"site":     strconv.FormatUint(uint64(site.ID), 10),
+		"from":     start.Format(tsFormat),
+		"lbfrom":   start.Add(-time.Duration(p.lookback) * 24 * time.Hour).Format(tsFormat),
+		"to":       p.period.End().UTC().Format(tsFormat),
+		"lb":       strconv.Itoa(p.lookback * 86400),
+		"halflife": strconv.FormatInt(int64(timeDecayHalfLife/time.Second), 10),
 	}}
 	conv := "0"
 	if len(p.goals) > 0 {
@@ -217,7 +224,9 @@ GROUP BY vid
 HAVING max(conv) OR max(uid) != ''`
 	persons := `SELECT person, minIf(v.4, v.5) AS ct,
 	arraySort(x -> x.1, arrayFilter(x -> x.1 <= ct AND x.2 >= ct - toIntervalSecond({lb:UInt32}), groupArray((v.1, v.2, v.3)))) AS tps,
-	arrayMap(x -> x.3, tps) AS chs, arrayMap(x -> x.1, tps) AS tss
+	arrayMap(x -> x.3, tps) AS chs, length(chs) AS n,
+	if(arrayLastIndex(c -> c != 'Direct', chs) = 0, n, arrayLastIndex(c -> c != 'Direct', chs)) AS k,
+	arrayMap(x -> exp2(-dateDiff('second', x.1, ct) / {halflife:UInt32}), tps) AS decay, arraySum(decay) AS decay_sum
 FROM (` + visitors + `)
 ARRAY JOIN vs AS v
 GROUP BY person
@@ -238,9 +247,12 @@ func (e *Engine) Journeys(ctx context.Context, site catalog.Site, req JourneyReq
 	}
 	paths, params := p.pathsSQL(site)
 	// A channel repeated in a row is one step of the journey: three direct visits
-	// before buying read "Direct", as in GA4's conversion paths.
+	// before buying read "Direct", as in GA4's conversion paths. Each channel is
+	// compared with the one before it from a shifted copy of the path, passed to the
+	// lambda, not read from inside it (see AttributionModels).
 	sql := `SELECT path, count() AS n, sum(count()) OVER () AS total
-FROM (SELECT arrayFilter((c, i) -> i = 1 OR c != chs[i - 1], chs, arrayEnumerate(chs)) AS path FROM (` + paths + `))
+FROM (SELECT arrayFilter((c, before, i) -> i = 1 OR c != before, chs, arrayPushFront(arrayPopBack(chs), ''), arrayEnumerate(chs)) AS path
+	FROM (` + paths + `))
 GROUP BY path
 ORDER BY n DESC, path
 LIMIT ` + strconv.Itoa(p.limit)

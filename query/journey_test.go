@@ -176,6 +176,7 @@ func TestJourneyRequestsRejected(t *testing.T) {
 		{query.JourneyRequest{Limit: "101"}, `limit "101"`},
 		{query.JourneyRequest{Goal: "refund"}, `goal "refund"`},
 		{query.JourneyRequest{DateRange: "yesterday"}, `date_range "yesterday"`},
+		{query.JourneyRequest{DateRange: "2026-11-01"}, "two dates read 2026-10-01,2026-10-31"},
 		{query.JourneyRequest{DateRange: "2026-01-05,2026-01-01"}, "ends"},
 	} {
 		_, err := f.engine.Attribution(ctx, f.site, tc.req)
@@ -396,4 +397,48 @@ func modelWeights(model string, p convPath) []float64 {
 		}
 	}
 	return w
+}
+
+// A user id shared by thousands of visitors (a site that sends "guest" for everyone
+// not logged in) makes one person with a path of thousands of touchpoints. Journeys
+// and every model still answer: their lambdas copy no path per touchpoint, which for
+// two such persons of 20,000 visits asked for 24 GiB and failed.
+func TestJourneysOfAPersonWithThousandsOfVisits(t *testing.T) {
+	f, _ := load(t, "UTC", querytest.Options{Days: 1, End: time.Now().UTC().Add(-72 * time.Hour), Visitors: 1, Seed: 1})
+	ctx := context.Background()
+	if _, err := f.cat.AddGoal(ctx, f.site.ID, catalog.Goal{Event: "buy"}); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now().UTC().Add(-20 * 24 * time.Hour)
+	channels := []string{"Direct", "Email", "Organic Search"}
+	var rows [][]any
+	for p := uint64(0); p < 2; p++ {
+		user := fmt.Sprint("guest-", p)
+		for i := uint64(0); i < 20000; i++ {
+			e := collector.Event{SiteID: f.site.ID, TS: start.Add(time.Duration(i) * time.Minute), Name: "pageview", VisitorID: 100000*p + i + 1,
+				SessionID: 100000*p + i + 1, UserID: user, Path: "/", Channel: channels[(i/3)%3]}
+			rows = append(rows, e.Row())
+		}
+		e := collector.Event{SiteID: f.site.ID, TS: start.Add(20001 * time.Minute), Name: "buy", VisitorID: 100000*p + 1, SessionID: 900000 + p, UserID: user, Channel: "Store"}
+		rows = append(rows, e.Row())
+	}
+	if err := f.st.Insert(ctx, "events", schema.EventColumns, rows, ""); err != nil {
+		t.Fatal(err)
+	}
+	req := query.JourneyRequest{DateRange: "30d", Lookback: "90d"}
+	res, err := f.engine.Journeys(ctx, f.site, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 20,000 visits in runs of three of a channel, then the shop: 6,667 steps + Store.
+	if res.Conversions != 2 || len(res.Journeys) != 1 || len(res.Journeys[0].Path) != 6668 {
+		t.Fatalf("journeys: %d conversions, %d paths; want 2 conversions on one path of 6,668 steps", res.Conversions, len(res.Journeys))
+	}
+	for model := range query.AttributionModels {
+		req.Model = model
+		res, err := f.engine.Attribution(ctx, f.site, req)
+		if err != nil || res.Conversions != 2 {
+			t.Fatalf("%s: %+v, %v; want 2 conversions credited", model, res, err)
+		}
+	}
 }
