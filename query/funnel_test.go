@@ -140,7 +140,17 @@ func TestFunnelOneEventIsOneStep(t *testing.T) {
 		// 4 views /checkout and buys in the same millisecond: two events, two steps.
 		{v: 4, name: "pageview", path: "/checkout"},
 		{v: 4, name: "buy", path: "/checkout"},
+		// 5 signs up and views /welcome in the same millisecond.
+		{v: 5, name: "signup", path: "/welcome"},
+		{v: 5, name: "pageview", path: "/welcome"},
 	})
+	// A step added after the others never takes visitors from them: the pageview of
+	// /welcome is step 1 and step 3, and still comes before the sign-up of its
+	// millisecond, as step 1.
+	welcome := funnel(query.FunnelRequest{Steps: []query.FunnelStep{{Event: "pageview"}, {Event: "signup"}, {Pageview: "/welcome"}}, Window: "1h"})
+	if got := welcome.Steps[1].Visitors; got != 1 {
+		t.Errorf("pageview, signup, /welcome: %d visitors at signup; want 1 (visitor 5)", got)
+	}
 	for _, fast := range []bool{true, false} {
 		*query.FastFunnel = fast
 		for _, order := range []string{"strict", "any"} {
