@@ -289,11 +289,19 @@ func (c *Collector) prepare(ctx context.Context, r *Request) (Event, string, err
 		}
 		return Event{}, "engagement_without_session", nil
 	}
-	if r.Source == FromBrowser || r.Source == FromPixel {
+	switch {
+	case r.Source == FromBrowser || r.Source == FromPixel:
 		var attr Attribution
 		e.SessionID, attr, _ = c.cfg.Sessions.AssignWith(site.ID, e.VisitorID, e.TS, e.attribution())
 		e.setAttribution(attr)
-	} else {
+	case in.Channel == "":
+		// A back end's event that names no channel of its own (a sign-up confirmed by
+		// the server) is part of the web visit it joins, and counts in its channel.
+		var attr Attribution
+		if e.SessionID, attr, _ = c.cfg.Sessions.AssignWith(site.ID, e.VisitorID, e.TS, Attribution{}); attr.Channel != "" {
+			e.setAttribution(attr)
+		}
+	default:
 		e.SessionID, _ = c.cfg.Sessions.Assign(site.ID, e.VisitorID, e.TS)
 	}
 	return e, "", nil

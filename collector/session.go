@@ -82,6 +82,11 @@ func (s *Sessions) AssignWith(site uint32, visitor uint64, ts time.Time, attr At
 		if ts.Before(e.first) {
 			e.first = ts
 		}
+		// A visit a back end's event opened has no attribution yet: its first web
+		// event gives it.
+		if e.attr.Channel == "" {
+			e.attr = attr
+		}
 		return e.id, e.attr, false
 	}
 	if e != nil && ts.Before(e.first) {

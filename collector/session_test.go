@@ -57,3 +57,19 @@ func TestSessionKeepsItsAttribution(t *testing.T) {
 		t.Fatalf("a new visit kept the old attribution: %+v", got)
 	}
 }
+
+// A visit opened by a back end's event (no attribution) takes that of its first web
+// event, which keeps its own channel instead of losing it.
+func TestSessionOpenedByServerTakesFirstWebAttribution(t *testing.T) {
+	s := NewSessions()
+	t0 := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	id, _ := s.Assign(1, 7, t0)
+	email := Attribution{Channel: "Email", Source: "newsletter", Medium: "email"}
+	id2, got, _ := s.AssignWith(1, 7, t0.Add(time.Minute), email)
+	if id2 != id || got != email {
+		t.Fatalf("the first web event of a visit a server event opened: %v %+v; want the visit and its own attribution", id2 == id, got)
+	}
+	if _, got, _ = s.AssignWith(1, 7, t0.Add(2*time.Minute), Attribution{}); got != email {
+		t.Fatalf("a later back-end event of the visit: %+v; want the e-mail attribution", got)
+	}
+}

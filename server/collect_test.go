@@ -372,3 +372,23 @@ func TestMetricsAndHealth(t *testing.T) {
 		t.Fatalf("healthz: %d %s", s, body)
 	}
 }
+
+// A back end's event that joins a web visit (a sign-up the server confirms, with the
+// visitor's consent-mode id) counts in the visit's channel, not as a Direct visit of
+// its own; one that names its channel (Store) keeps it.
+func TestServerEventJoinsTheWebVisitsChannel(t *testing.T) {
+	f := newFixture(t, app.Config{})
+	auth := map[string]string{"Authorization": "Bearer " + f.key}
+	if s, _, body := f.do(http.MethodPost, "/api/event", `{"site":"shop.example","name":"pageview","visitor_id":"v-1","url":"https://shop.example/?utm_source=newsletter&utm_medium=email"}`, nil); s != 202 {
+		t.Fatalf("pageview: %d %s", s, body)
+	}
+	batch := `{"events":[{"site":"shop.example","name":"signup","visitor_id":"v-1","url":"https://shop.example/app"},
+		{"site":"shop.example","name":"visit","visitor_id":"v-1","channel":"Store"}]}`
+	if s, _, body := f.do(http.MethodPost, "/api/v1/events", batch, auth); s != 202 {
+		t.Fatalf("server events: %d %s", s, body)
+	}
+	rows := f.stored(`SELECT name, channel FROM events WHERE site_id = {site:UInt32} ORDER BY name`)
+	if fmt.Sprint(rows) != "[[pageview Email] [signup Email] [visit Store]]" {
+		t.Fatalf("channels %v; want the sign-up in the visit's Email, the store visit in Store", rows)
+	}
+}
