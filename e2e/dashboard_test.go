@@ -67,6 +67,11 @@ func TestDashboardInRealBrowser(t *testing.T) {
 			add(v.ip, "https://dash.test/pricing", "", "signup")
 		}
 	}
+	// Two orders in two currencies: the revenue card shows each, not their sum.
+	for i, cur := range []string{"EUR", "USD"} {
+		add(fmt.Sprint("81.2.69.", i+1), "https://dash.test/pricing", "", "order")
+		reqs[len(reqs)-1].Input.Revenue = &collector.Revenue{Amount: json.RawMessage(`"12.50"`), Currency: cur}
+	}
 	for _, r := range reqs {
 		if err := a.Collector.Accept(ctx, r); err != nil {
 			t.Fatal(err)
@@ -119,6 +124,9 @@ func TestDashboardInRealBrowser(t *testing.T) {
 		}
 		if got := browser.Get(t, b, 5*time.Second, chromedp.Text(chromedp.ID("stat-visitors"))); got != "6" {
 			t.Errorf("visitors %q; want 6", got)
+		}
+		if got := browser.Get(t, b, 5*time.Second, chromedp.Text(chromedp.ID("stat-revenue"))); got != "EUR 12.50 · USD 12.50" {
+			t.Errorf("revenue %q; want EUR 12.50 · USD 12.50", got)
 		}
 		shot("overview")
 	})

@@ -88,6 +88,8 @@ var dimensions = map[string]dimension{
 	"content_piece":   {"content_piece", eventScope},
 	"entry_page":      {"entry_page", derived},
 	"exit_page":       {"exit_page", derived},
+	// Not in the contract: revenue per currency (§3.2 "per currency when mixed").
+	"currency": {"currency", eventScope},
 }
 
 // timeBuckets are the time:* dimensions, bucketed in the site's timezone ({tz:String}).

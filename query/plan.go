@@ -15,18 +15,20 @@ import (
 
 // QueryPlan is a validated request, ready to become SQL.
 type QueryPlan struct {
-	Site     catalog.Site
-	Period   Period
-	Metrics  []string
-	Dims     []planDim
-	Filters  []planFilter
-	Goals    []catalog.Goal // the goals that count as conversions (all, or those a goal filter names)
-	OrderBy  []order
-	Limit    int
-	Offset   int
-	Compare  bool
-	CSV      bool
-	needsWin bool // an event-level dimension splits visits: visit facts need a window
+	Site    catalog.Site
+	Period  Period
+	Metrics []string
+	Dims    []planDim
+	Filters []planFilter
+	Goals   []catalog.Goal // the goals that count as conversions (all, or those a goal filter names)
+	OrderBy []order
+	Limit   int
+	Offset  int
+	Compare bool
+	CSV     bool
+	// revenueOnly keeps only the events with revenue: for the per-currency totals,
+	// which need no other event (and no visit facts: never with a derived filter).
+	revenueOnly bool
 }
 
 type planDim struct {
@@ -137,11 +139,6 @@ func planWith(site catalog.Site, goals []catalog.Goal, req Request, now, allFrom
 	}
 	if err := plan.parseFilters(req.Filters); err != nil {
 		return nil, err
-	}
-	for _, d := range plan.Dims {
-		if d.scope == eventScope {
-			plan.needsWin = true
-		}
 	}
 	if err := plan.parseOrder(req.OrderBy); err != nil {
 		return nil, err

@@ -40,7 +40,10 @@ type Response struct {
 	Results    []Row              `json:"results"`
 	Totals     map[string]float64 `json:"totals"`
 	Comparison map[string]float64 `json:"comparison,omitempty"`
-	Meta       Meta               `json:"meta"`
+	// RevenueByCurrency is the revenue total of each currency, when the answer's
+	// events hold more than one (the revenue metric adds them as they come).
+	RevenueByCurrency map[string]float64 `json:"revenue_by_currency,omitempty"`
+	Meta              Meta               `json:"meta"`
 }
 
 // Row is one result row.
@@ -73,9 +76,10 @@ var ErrUnknownSite = errors.New("site is not registered")
 
 // Engine answers queries.
 type Engine struct {
-	st  store.Store
-	cat *catalog.Catalog
-	now func() time.Time
+	st         store.Store
+	cat        *catalog.Catalog
+	now        func() time.Time
+	currencies currencyCache
 }
 
 // New returns an Engine.
@@ -148,6 +152,16 @@ func (e *Engine) Query(ctx context.Context, site catalog.Site, req Request) (*Re
 	if rate != nil && rate.allVisitors() != nil {
 		gv = add(Build(rate.allVisitors(), plan.Period, true))
 	}
+	var byCurrency *job
+	if cp := currencyPlan(plan); cp != nil && totals != nil {
+		mixed, err := e.mixedCurrencies(ctx, site)
+		if err != nil {
+			return nil, err
+		}
+		if mixed {
+			byCurrency = add(Build(cp, plan.Period, false))
+		}
+	}
 	var wg sync.WaitGroup
 	for _, j := range jobs {
 		wg.Add(1)
@@ -170,6 +184,9 @@ func (e *Engine) Query(ctx context.Context, site catalog.Site, req Request) (*Re
 			}
 		}
 		return m
+	}
+	if byCurrency != nil {
+		out.RevenueByCurrency = revenueByCurrency(byCurrency.res)
 	}
 	if totals != nil {
 		out.Totals = totalsOf(totals.res)

@@ -226,6 +226,9 @@ func (b *builder) where(p *QueryPlan) (inner, outer []string) {
 			inner = append(inner, b.filterExpr(f.op, b.dimExpr(p, f.dim), f.values))
 		}
 	}
+	if p.revenueOnly {
+		inner = append(inner, "revenue != 0")
+	}
 	return inner, outer
 }
 

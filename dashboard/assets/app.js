@@ -211,11 +211,16 @@
       statMetrics.forEach(function (m) {
         if (!(m in res.totals)) return;
         var v = res.totals[m], prev = res.comparison ? res.comparison[m] : null, change = null;
-        if (prev != null && prev !== 0) change = (v - prev) / prev * 100;
+        if (prev != null && prev !== 0 && !(m === 'revenue' && res.revenue_by_currency)) change = (v - prev) / prev * 100;
         var good = change == null ? '' : ((change >= 0) !== !!lowerIsBetter[m] ? 'up' : 'down');
         box.append(el('div', { 'class': 'stat', 'data-metric': m },
           el('span', { 'class': 'label', text: labels[m] }),
-          el('span', { 'class': 'value', id: 'stat-' + m, text: fmt(m, v) }),
+          // Revenue in two currencies or more is shown per currency: their sum means nothing.
+          m === 'revenue' && res.revenue_by_currency ?
+            el('span', { 'class': 'value multi', id: 'stat-' + m, text: Object.keys(res.revenue_by_currency).sort().map(function (c) {
+              return (c || '?') + ' ' + fmt(m, res.revenue_by_currency[c]);
+            }).join(' · ') }) :
+            el('span', { 'class': 'value', id: 'stat-' + m, text: fmt(m, v) }),
           change == null ? null : el('span', { 'class': 'change ' + good, text: (change >= 0 ? '↑ ' : '↓ ') + Math.abs(Math.round(change)) + '%' })));
       });
     }).catch(function (err) { box.append(el('p', { 'class': 'error', text: 'Top stats: ' + err.message })); });
