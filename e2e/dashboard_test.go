@@ -180,6 +180,26 @@ func TestDashboardInRealBrowser(t *testing.T) {
 			t.Fatalf("funnel counts %v; want 3 then 2", counts)
 		}
 		shot("funnel")
+
+		// A filter chip applies to the funnel too: from e-mail, the two visitors who
+		// saw /pricing both signed up.
+		browser.Do(t, b, 20*time.Second, chromedp.Navigate(base+"/?site=dash.test&range=day&view=funnels&f=channel~is~Email"),
+			chromedp.WaitVisible(chromedp.CSS(`#funnel-steps .step`)),
+			chromedp.SetValue(chromedp.CSS(`#funnel-steps .step:nth-child(1) .step-value`), "/pricing"),
+			chromedp.Evaluate[chromedp.Void](`document.body.dataset.funnel = '', {}`),
+			chromedp.Click(chromedp.CSS(`#funnel-form button[type="submit"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`body[data-funnel="true"] .funnel-step`)))
+		counts = browser.Get(t, b, 5*time.Second, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll('.funnel-visitors')).map(e => e.textContent)`))
+		if strings.Join(counts, ",") != "2 visitors,2 visitors" {
+			t.Fatalf("funnel with the Email chip %v; want 2 then 2", counts)
+		}
+		// Another range runs the funnel shown again instead of leaving old numbers.
+		browser.Do(t, b, 20*time.Second, chromedp.Evaluate[chromedp.Void](`document.body.dataset.funnel = '', {}`),
+			chromedp.SetValue(chromedp.ID("range"), "7d"),
+			chromedp.Evaluate[chromedp.Void](`document.getElementById('range').dispatchEvent(new Event('change')), {}`),
+			chromedp.WaitVisible(chromedp.CSS(`body[data-funnel="true"] .funnel-step`)))
+		browser.Do(t, b, 20*time.Second, chromedp.Navigate(base+"/?site=dash.test&range=day"),
+			chromedp.WaitVisible(chromedp.CSS(`body[data-loaded="true"] #stat-visitors`)))
 	})
 
 	t.Run("journeys credit the channel that brought the sign-ups", func(t *testing.T) {
@@ -240,9 +260,13 @@ func TestDashboardInRealBrowser(t *testing.T) {
 		png := browser.Get(t, guest, 20*time.Second, chromedp.FullScreenshot(100))
 		os.WriteFile(filepath.Join(shots, "shared.png"), png, 0o644)
 
-		// Revoked: the link stops working, and says so.
-		browser.Do(t, b, 20*time.Second, chromedp.Click(chromedp.CSS(`#shares-card tbody button.link`)),
+		// Revoked, after saying yes to the question: the link stops working, and says so.
+		browser.Do(t, b, 20*time.Second, chromedp.Evaluate[chromedp.Void](`window.confirm = m => (window.asked = m, true), {}`),
+			chromedp.Click(chromedp.CSS(`#shares-card tbody button.link`)),
 			chromedp.WaitNotPresent(chromedp.CSS(`#shares-card a.share-url`)))
+		if asked := browser.Get(t, b, 5*time.Second, chromedp.Evaluate[string](`window.asked`)); asked != "Delete shared link board <b>report</b>?" {
+			t.Errorf("before revoking, the dashboard asked %q", asked)
+		}
 		browser.Do(t, guest, 20*time.Second, chromedp.Reload(),
 			chromedp.WaitVisible(chromedp.ID("share-message")))
 		if got := browser.Get(t, guest, 5*time.Second, chromedp.Text(chromedp.ID("share-message"))); !strings.Contains(got, "revoked") {

@@ -191,9 +191,10 @@
   }
   function renderFilters() {
     var box = clear($('filters'));
+    if (state.view === 'journeys' || state.view === 'settings' || state.view === 'realtime') return; // filters do not apply there
     state.filters.forEach(function (f, i) {
       box.append(el('span', { 'class': 'chip', 'data-dim': f[1] },
-        (dimLabels[f[1]] || f[1]) + ' ' + f[0].replace('_', ' ') + ' ', el('b', { text: f[2][0] }),
+        (dimLabels[f[1]] || f[1]) + ' ' + f[0].replace('_', ' ') + ' ', el('b', { text: f[2][0] === '' ? '(none)' : f[2][0] }),
         el('button', { 'class': 'chip-x', 'aria-label': 'Remove filter', text: '×', onclick: function () {
           state.filters.splice(i, 1); writeURL(true); render();
         } })));
@@ -238,8 +239,11 @@
     var m = state.metric;
     return query({ metrics: [m], dimensions: ['time:' + autoInterval()], totals: false }).then(function (res) {
       var xs = [], ys = [];
+      var now = Date.now() / 1000;
       res.results.forEach(function (r) {
-        xs.push(Date.parse(r.dimensions[0].replace(' ', 'T') + (r.dimensions[0].length <= 10 ? 'T00:00:00' : '')) / 1000);
+        var x = Date.parse(r.dimensions[0].replace(' ', 'T') + (r.dimensions[0].length <= 10 ? 'T00:00:00' : '')) / 1000;
+        if (x > now) return; // hours (or days) still to come are not zeros
+        xs.push(x);
         ys.push(r.metrics[0]);
       });
       if (!window.uPlot) { box.append(el('p', { text: ys.join(', ') })); return; }
@@ -278,7 +282,7 @@
       // Panels show only their rows; leaving the totals out saves a pass over the events.
       return query({ metrics: p.metrics, dimensions: [dim], order_by: [[p.metrics[0], 'desc']], limit: 10, totals: false }).then(function (res) {
         clear(body);
-        if (!res.results.length) { body.append(el('p', { 'class': 'hint', text: 'No data for this range.' })); return; }
+        if (!res.results.length) { body.append(el('p', { 'class': 'hint', text: state.filters.length ? 'No data for this range and these filters.' : 'No data for this range.' })); return; }
         var metrics = res.meta.metrics;
         body.append(el('table', {},
           el('thead', {}, el('tr', {}, el('th', { text: dimLabels[dim] || dim }), metrics.map(function (m) { return el('th', { 'class': 'num', text: labels[m] || m }); }))),
@@ -323,7 +327,8 @@
     var steps = Array.prototype.map.call(document.querySelectorAll('#funnel-steps .step'), function (s) {
       var o = {}; o[s.querySelector('.step-kind').value] = s.querySelector('.step-value').value; return o;
     });
-    var body = { site: state.site, date_range: state.range, steps: steps, window: $('funnel-window').value, order: $('funnel-order').value };
+    if (steps.some(function (st) { return !st.pageview && !st.event; })) { status('Fill in every step, or remove the empty one.'); return; }
+    var body = { site: state.site, date_range: state.range, filters: state.filters, steps: steps, window: $('funnel-window').value, order: $('funnel-order').value };
     if ($('funnel-dim').value) body.dimensions = [$('funnel-dim').value];
     var out = clear($('funnel-result'));
     out.hidden = false;
@@ -382,6 +387,8 @@
   $('journey-form').addEventListener('submit', function (e) { e.preventDefault(); renderJourneys(); });
 
   // ---- realtime ----
+  // The view refreshes itself every 15 seconds while it is shown.
+  setInterval(function () { if (state.view === 'realtime' && !$('app').hidden && !document.hidden) renderRealtime(); }, 15000);
   function renderRealtime() {
     var box = clear($('realtime'));
     return api('GET', '/api/v1/realtime?site=' + encodeURIComponent(state.site)).then(function (res) {
@@ -408,7 +415,10 @@
       load().then(function (rows) {
         clear(list).append(rows.length ? el('table', {}, el('tbody', {}, rows.map(function (r) {
           return el('tr', {}, columns.map(function (c) { return typeof c === 'function' ? el('td', {}, c(r)) : el('td', { text: String(r[c] == null ? '' : r[c]) }); }),
-            el('td', {}, el('button', { 'class': 'link', text: 'delete', onclick: function () { remove(r).then(refresh).catch(function (e) { status(e.message); }); } })));
+            el('td', {}, el('button', { 'class': 'link', text: 'delete', onclick: function () {
+              if (!window.confirm('Delete ' + title.toLowerCase().replace(/s$/, '') + ' ' + (r.name || r.slug || r.id) + '?')) return;
+              remove(r).then(refresh).catch(function (e) { status(e.message); });
+            } })));
         }))) : el('p', { 'class': 'hint', text: 'None yet.' }));
       }).catch(function (err) { clear(list).append(el('p', { 'class': 'error', text: err.message })); });
     }
@@ -486,7 +496,11 @@
     status('');
     document.body.dataset.loaded = '';
     if (state.view === 'overview') Promise.all([renderStats(), renderChart(), renderPanels()]).then(function () { document.body.dataset.loaded = 'true'; });
-    else if (state.view === 'funnels') { if (!$('funnel-steps').children.length) initFunnelForm(); }
+    else if (state.view === 'funnels') {
+      if (!$('funnel-steps').children.length) initFunnelForm();
+      // A funnel already shown follows the range and the filters, as the other views do.
+      else if (!$('funnel-result').hidden) $('funnel-form').requestSubmit();
+    }
     else if (state.view === 'journeys') renderJourneys();
     else if (state.view === 'realtime') renderRealtime();
     else if (state.view === 'settings') renderSettings();
