@@ -172,6 +172,12 @@ func Classify(in Input) Result {
 	if r.Source == "" {
 		r.Source = sourceDirect
 	}
+	// A known source tagged in another case (utm_source=google, =FACEBOOK) is the
+	// source visitors from its links are counted under (Google, Facebook): one row in
+	// the sources report, not two.
+	if name, ok := spelled[strings.ToLower(r.Source)]; ok {
+		r.Source = name
+	}
 	return r
 }
 

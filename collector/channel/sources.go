@@ -13,7 +13,10 @@ type entry struct {
 	category, name string
 }
 
-// byDomain and byName are built once from sources.txt.
+// byDomain and byName are built once from sources.txt; spelled maps a known source's
+// name, lowercased, to the way the file spells it.
+var spelled = map[string]string{}
+
 var byDomain, byName = func() (map[string]entry, map[string]string) {
 	d, n := map[string]entry{}, map[string]string{}
 	for _, line := range strings.Split(sourcesFile, "\n") {
@@ -29,6 +32,7 @@ var byDomain, byName = func() (map[string]entry, map[string]string) {
 		d[f[1]] = e
 		n[strings.ToLower(e.name)] = e.category
 		n[f[1]] = e.category
+		spelled[strings.ToLower(e.name)] = e.name
 	}
 	return d, n
 }()
