@@ -193,6 +193,12 @@ func TestDashboardInRealBrowser(t *testing.T) {
 		if strings.Join(counts, ",") != "2 visitors,2 visitors" {
 			t.Fatalf("funnel with the Email chip %v; want 2 then 2", counts)
 		}
+		// The funnel is in the URL: a reload (or the link, sent to a colleague) shows it again.
+		browser.Do(t, b, 20*time.Second, chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`body[data-funnel="true"] .funnel-step`)))
+		counts = browser.Get(t, b, 5*time.Second, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll('.funnel-visitors')).map(e => e.textContent)`))
+		if strings.Join(counts, ",") != "2 visitors,2 visitors" {
+			t.Fatalf("the funnel after a reload %v; want 2 then 2", counts)
+		}
 		// Another range runs the funnel shown again instead of leaving old numbers.
 		browser.Do(t, b, 20*time.Second, chromedp.Evaluate[chromedp.Void](`document.body.dataset.funnel = '', {}`),
 			chromedp.SetValue(chromedp.ID("range"), "7d"),
@@ -217,6 +223,14 @@ func TestDashboardInRealBrowser(t *testing.T) {
 			t.Fatalf("journeys %v; want Email 2", paths)
 		}
 		shot("journeys")
+		// The chosen model stays through a reload.
+		browser.Do(t, b, 20*time.Second, chromedp.SetValue(chromedp.ID("journey-model"), "first"),
+			chromedp.Click(chromedp.CSS(`#journey-form button[type="submit"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`body[data-journeys="true"] #attribution-total`)),
+			chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`body[data-journeys="true"] #attribution-total`)))
+		if model := browser.Get(t, b, 5*time.Second, chromedp.Value(chromedp.ID("journey-model"))); model != "first" {
+			t.Fatalf("after a reload the model is %q; want first", model)
+		}
 	})
 
 	t.Run("a shared link shows the dashboard read-only, behind its password", func(t *testing.T) {

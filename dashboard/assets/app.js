@@ -30,7 +30,9 @@
   function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); return node; }
 
   // ---- state in the URL ----
-  var state = { site: '', range: '30d', view: 'overview', filters: [], metric: 'visitors', interval: '', tabs: {} };
+  // funnel: the funnel shown (steps as [kind, value], window, order, breakdown), or null;
+  // journey: the Journeys view's goal, model and lookback. Both live in the URL too.
+  var state = { site: '', range: '30d', view: 'overview', filters: [], metric: 'visitors', interval: '', tabs: {}, funnel: null, journey: {} };
   var csrf = '';
   // A shared link (/share/ID) shows one site read-only; every request carries the id.
   var shareID = (/^\/share\/([A-Za-z0-9_-]+)$/.exec(location.pathname) || [])[1] || '';
@@ -48,6 +50,9 @@
     });
     state.tabs = {};
     p.getAll('tab').forEach(function (t) { var kv = t.split(':'); state.tabs[kv[0]] = kv[1]; });
+    var steps = p.getAll('step').map(function (st) { var i = st.indexOf(':'); return [st.slice(0, i), st.slice(i + 1)]; });
+    state.funnel = steps.length ? { steps: steps, window: p.get('window') || '1h', order: p.get('order') || 'strict', by: p.get('by') || '' } : null;
+    state.journey = { goal: p.get('goal') || '', model: p.get('model') || 'last', lookback: p.get('lookback') || '30d' };
   }
   function writeURL(push) {
     var p = new URLSearchParams();
@@ -58,6 +63,15 @@
     if (state.interval) p.set('interval', state.interval);
     state.filters.forEach(function (f) { p.append('f', f[1] + '~' + f[0] + '~' + f[2][0]); });
     Object.keys(state.tabs).forEach(function (k) { p.append('tab', k + ':' + state.tabs[k]); });
+    if (state.view === 'funnels' && state.funnel) {
+      state.funnel.steps.forEach(function (st) { p.append('step', st[0] + ':' + st[1]); });
+      p.set('window', state.funnel.window); p.set('order', state.funnel.order);
+      if (state.funnel.by) p.set('by', state.funnel.by);
+    }
+    if (state.view === 'journeys') {
+      if (state.journey.goal) p.set('goal', state.journey.goal);
+      p.set('model', state.journey.model); p.set('lookback', state.journey.lookback);
+    }
     history[push ? 'pushState' : 'replaceState'](null, '', '?' + p.toString());
   }
 
@@ -328,6 +342,9 @@
       var o = {}; o[s.querySelector('.step-kind').value] = s.querySelector('.step-value').value; return o;
     });
     if (steps.some(function (st) { return !st.pageview && !st.event; })) { status('Fill in every step, or remove the empty one.'); return; }
+    state.funnel = { steps: steps.map(function (st) { return st.pageview ? ['pageview', st.pageview] : ['event', st.event]; }),
+      window: $('funnel-window').value, order: $('funnel-order').value, by: $('funnel-dim').value };
+    writeURL(false);
     var body = { site: state.site, date_range: state.range, filters: state.filters, steps: steps, window: $('funnel-window').value, order: $('funnel-order').value };
     if ($('funnel-dim').value) body.dimensions = [$('funnel-dim').value];
     var out = clear($('funnel-result'));
@@ -384,7 +401,12 @@
       }).catch(function (err) { paths.append(el('p', { 'class': 'error', text: err.message })); })
     ]).then(function () { document.body.dataset.journeys = 'true'; });
   }
-  $('journey-form').addEventListener('submit', function (e) { e.preventDefault(); renderJourneys(); });
+  $('journey-form').addEventListener('submit', function (e) {
+    e.preventDefault();
+    state.journey = { goal: $('journey-goal').value.trim(), model: $('journey-model').value, lookback: $('journey-lookback').value };
+    writeURL(false);
+    renderJourneys();
+  });
 
   // ---- realtime ----
   // The view refreshes itself every 15 seconds while it is shown.
@@ -497,11 +519,20 @@
     document.body.dataset.loaded = '';
     if (state.view === 'overview') Promise.all([renderStats(), renderChart(), renderPanels()]).then(function () { document.body.dataset.loaded = 'true'; });
     else if (state.view === 'funnels') {
-      if (!$('funnel-steps').children.length) initFunnelForm();
+      if (!$('funnel-steps').children.length && state.funnel) {
+        // A bookmarked or reloaded funnel: its steps and settings, shown at once.
+        var rows = clear($('funnel-steps'));
+        state.funnel.steps.forEach(function (st) { rows.append(stepRow(st[0], st[1])); });
+        $('funnel-window').value = state.funnel.window; $('funnel-order').value = state.funnel.order; $('funnel-dim').value = state.funnel.by;
+        $('funnel-form').requestSubmit();
+      } else if (!$('funnel-steps').children.length) initFunnelForm();
       // A funnel already shown follows the range and the filters, as the other views do.
       else if (!$('funnel-result').hidden) $('funnel-form').requestSubmit();
     }
-    else if (state.view === 'journeys') renderJourneys();
+    else if (state.view === 'journeys') {
+      $('journey-goal').value = state.journey.goal; $('journey-model').value = state.journey.model; $('journey-lookback').value = state.journey.lookback;
+      renderJourneys();
+    }
     else if (state.view === 'realtime') renderRealtime();
     else if (state.view === 'settings') renderSettings();
   }
