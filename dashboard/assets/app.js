@@ -275,7 +275,9 @@
     { id: 'devices', title: 'Devices', tabs: [['device', 'Device'], ['browser', 'Browser'], ['os', 'OS']], metrics: ['visitors', 'engagement_rate'] },
     { id: 'locations', title: 'Locations', tabs: [['country', 'Countries'], ['region', 'Regions'], ['city', 'Cities']], metrics: ['visitors'] },
     { id: 'goals', title: 'Goals', tabs: [['goal', 'Goals']], metrics: ['conversions', 'conversion_rate', 'revenue'] },
-    { id: 'content', title: 'Content', tabs: [['content_name', 'Blocks']], metrics: ['impressions', 'clicks', 'ctr'] }
+    // Only tracked content blocks: the page views and other events have none.
+    { id: 'content', title: 'Content', tabs: [['content_name', 'Blocks']], metrics: ['impressions', 'clicks', 'ctr'], only: ['is_not', 'content_name', ['']],
+      empty: 'No content blocks tracked in this range: mark a block with data-os-content="name" to measure its impressions and clicks (CTR).' }
   ];
 
   function renderPanels() {
@@ -294,9 +296,11 @@
         body);
       box.append(card);
       // Panels show only their rows; leaving the totals out saves a pass over the events.
-      return query({ metrics: p.metrics, dimensions: [dim], order_by: [[p.metrics[0], 'desc']], limit: 10, totals: false }).then(function (res) {
+      var q = { metrics: p.metrics, dimensions: [dim], order_by: [[p.metrics[0], 'desc']], limit: 10, totals: false };
+      if (p.only) q.filters = state.filters.concat([p.only]);
+      return query(q).then(function (res) {
         clear(body);
-        if (!res.results.length) { body.append(el('p', { 'class': 'hint', text: state.filters.length ? 'No data for this range and these filters.' : 'No data for this range.' })); return; }
+        if (!res.results.length) { body.append(el('p', { 'class': 'hint', text: p.empty || (state.filters.length ? 'No data for this range and these filters.' : 'No data for this range.') })); return; }
         var metrics = res.meta.metrics;
         body.append(el('table', {},
           el('thead', {}, el('tr', {}, el('th', { text: dimLabels[dim] || dim }), metrics.map(function (m) { return el('th', { 'class': 'num', text: labels[m] || m }); }))),
@@ -314,7 +318,8 @@
   }
 
   function exportCSV(p, dim) {
-    var q = Object.assign({ site: state.site, date_range: state.range, filters: state.filters }, { metrics: p.metrics, dimensions: [dim], format: 'csv', limit: 10000, totals: false });
+    var q = Object.assign({ site: state.site, date_range: state.range, filters: p.only ? state.filters.concat([p.only]) : state.filters },
+      { metrics: p.metrics, dimensions: [dim], format: 'csv', limit: 10000, totals: false });
     var headers = authHeaders('POST', { 'Content-Type': 'application/json', 'Accept': 'text/csv' });
     fetch('/api/v1/query', { method: 'POST', credentials: 'same-origin', headers: headers, body: JSON.stringify(q) })
       .then(function (r) { if (!r.ok) throw new Error('export failed: ' + r.status); return r.blob(); })
