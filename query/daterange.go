@@ -9,13 +9,20 @@ import (
 // Period is a range of whole days in the site's timezone: [From, To] inclusive.
 type Period struct {
 	From, To time.Time // midnight of the first and of the last day, in the site's location
+	// Until, when set, ends the period before the end of its last day: a comparison
+	// period cut as far into it as now is into the range it is compared with.
+	Until time.Time
 }
 
 // Start is the first instant of the period.
 func (p Period) Start() time.Time { return p.From }
 
-// End is the first instant after the period (the midnight after To, DST-safe).
+// End is the first instant after the period (the midnight after To, DST-safe), or
+// Until.
 func (p Period) End() time.Time {
+	if !p.Until.IsZero() {
+		return p.Until
+	}
 	return time.Date(p.To.Year(), p.To.Month(), p.To.Day()+1, 0, 0, 0, 0, p.To.Location())
 }
 
@@ -26,6 +33,19 @@ func (p Period) Days() int {
 		n++
 	}
 	return n
+}
+
+// ComparedAt is the period to compare p with at now: the same number of days just
+// before p, and, when p runs past now (it ends today), only as far into it as now is
+// into p. A morning is compared with the morning before it, not with a whole day:
+// Matomo's and Umami's users asked for this when a partial day was set against a full
+// one and every number looked like a fall.
+func (p Period) ComparedAt(now time.Time) Period {
+	prev := p.Previous()
+	if now.Before(p.End()) && now.After(p.Start()) {
+		prev.Until = prev.Start().Add(now.Sub(p.Start()))
+	}
+	return prev
 }
 
 // Previous is the period of the same number of days just before p.

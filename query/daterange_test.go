@@ -3,6 +3,7 @@ package query_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -52,5 +53,35 @@ func TestAllIncludesEventsOlderThanTheSite(t *testing.T) {
 	}
 	if j.Conversions != 1 || j.Meta.From != old.Format("2006-01-02") {
 		t.Errorf("journeys over all: %d conversions from %s; want 1 from %s", j.Conversions, j.Meta.From, old.Format("2006-01-02"))
+	}
+}
+
+// Today is compared with yesterday up to the same time of day, not with all of it;
+// a range that is over is compared with the whole period before it.
+func TestTodayComparedWithYesterdaySoFar(t *testing.T) {
+	day := time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC)
+	f, _ := load(t, "UTC", querytest.Options{Days: 1, End: day.AddDate(0, 0, -20), Visitors: 1, Seed: 1})
+	query.SetNow(f.engine, day.Add(10*time.Hour))
+	var rows [][]any
+	for i, at := range []time.Duration{-15 * time.Hour, -13 * time.Hour, 9 * time.Hour, -25 * time.Hour} {
+		// yesterday 09:00 and 11:00, today 09:00, and the day before yesterday 23:00
+		e := collector.Event{SiteID: f.site.ID, TS: day.Add(at), Name: "pageview", VisitorID: uint64(100 + i), SessionID: uint64(100 + i), Path: "/"}
+		rows = append(rows, e.Row())
+	}
+	if err := f.st.Insert(context.Background(), "events", schema.EventColumns, rows, ""); err != nil {
+		t.Fatal(err)
+	}
+	ask := func(dateRange string) string {
+		res, err := f.engine.Query(context.Background(), f.site, query.Request{DateRange: json.RawMessage(dateRange), Metrics: []string{"visitors"}, Compare: "previous_period"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprint(res.Totals["visitors"], " vs ", res.Comparison["visitors"])
+	}
+	if got := ask(`"day"`); got != "1 vs 1" {
+		t.Errorf("today at 10:00: %s; want 1 vs 1 (yesterday until 10:00 only)", got)
+	}
+	if got := ask(`["2026-03-09","2026-03-09"]`); got != "2 vs 1" {
+		t.Errorf("yesterday, over: %s; want 2 vs 1 (the whole day before)", got)
 	}
 }

@@ -147,7 +147,7 @@ func (e *Engine) Query(ctx context.Context, site catalog.Site, req Request) (*Re
 		totals = add(Build(plan, plan.Period, true))
 	}
 	if plan.Compare {
-		previous = add(Build(plan, plan.Period.Previous(), true))
+		previous = add(Build(plan, plan.Period.ComparedAt(e.now()), true))
 	}
 	if rate != nil && rate.allVisitors() != nil {
 		gv = add(Build(rate.allVisitors(), plan.Period, true))
