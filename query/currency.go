@@ -3,7 +3,6 @@ package query
 import (
 	"context"
 	"fmt"
-	"math"
 	"slices"
 	"strconv"
 	"sync"
@@ -86,7 +85,7 @@ func revenueByCurrency(res *store.Result) map[string]float64 {
 	out := map[string]float64{}
 	for _, r := range res.Rows {
 		if v := store.Float(r[1]); v != 0 {
-			out[text(r[0])] = math.Round(v*100) / 100
+			out[text(r[0])] = round2(v)
 		}
 	}
 	if len(out) < 2 {

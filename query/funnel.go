@@ -337,12 +337,7 @@ func steps(labels []string, reached []int64, medians []float64) []StepResult {
 	return out
 }
 
-func pct(a, b int64) float64 {
-	if b == 0 {
-		return 0
-	}
-	return math.Round(float64(a)/float64(b)*10000) / 100
-}
+func pct(a, b int64) float64 { return percent(float64(a), float64(b)) }
 
 // fastFunnel lets tests turn windowFunnel's shortcut off, to check that both ways agree.
 var fastFunnel = true

@@ -109,12 +109,7 @@ func rawDim(d planDim, v string) string {
 // and drops the conversions the request did not ask for.
 func (g *goalRate) apply(rows []Row, visitors func(r Row) float64) {
 	for i, r := range rows {
-		v := visitors(r)
-		rate := 0.0
-		if v > 0 {
-			rate = math.Round(r.Metrics[g.ci]/v*10000) / 100
-		}
-		rows[i].Metrics[g.ri] = rate
+		rows[i].Metrics[g.ri] = percent(r.Metrics[g.ci], visitors(r))
 		if g.hidden {
 			rows[i].Metrics = rows[i].Metrics[:g.ci]
 		}

@@ -311,15 +311,7 @@ ORDER BY credit DESC, ch`
 	for i := range out.Channels {
 		c := &out.Channels[i]
 		c.Share = percent(c.Conversions, float64(out.Conversions))
-		c.Conversions = math.Round(c.Conversions*100) / 100
+		c.Conversions = round2(c.Conversions)
 	}
 	return out, nil
-}
-
-// percent is a/b × 100 rounded to 2 decimals, 0 when b is 0.
-func percent(a, b float64) float64 {
-	if b == 0 {
-		return 0
-	}
-	return math.Round(a/b*10000) / 100
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"strconv"
 	"time"
@@ -163,3 +164,15 @@ func (r *Response) WriteCSV(w io.Writer) error {
 	cw.Flush()
 	return cw.Error()
 }
+
+// percent is a/b × 100 rounded to 2 decimals (the contract's rates), 0 when b is 0 or
+// less.
+func percent(a, b float64) float64 {
+	if b <= 0 {
+		return 0
+	}
+	return round2(a / b * 100)
+}
+
+// round2 rounds to 2 decimals, as every rate and amount of an answer is.
+func round2(f float64) float64 { return math.Round(f*100) / 100 }
