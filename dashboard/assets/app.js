@@ -434,13 +434,14 @@
   }
 
   // ---- settings: goals, tracked links, API keys ----
-  function listCard(box, title, hint, load, columns, remove, form) {
+  function listCard(box, title, hint, load, columns, remove, form, heads) {
     clear(box).append(el('h2', { text: title }), el('p', { 'class': 'hint', text: hint }));
     var list = el('div');
     box.append(list, form);
     function refresh() {
       load().then(function (rows) {
-        clear(list).append(rows.length ? el('table', {}, el('tbody', {}, rows.map(function (r) {
+        var head = heads ? el('thead', {}, el('tr', {}, heads.concat(['']).map(function (h) { return el('th', { text: h }); }))) : null;
+        clear(list).append(rows.length ? el('table', {}, head, el('tbody', {}, rows.map(function (r) {
           return el('tr', {}, columns.map(function (c) { return typeof c === 'function' ? el('td', {}, c(r)) : el('td', { text: String(r[c] == null ? '' : r[c]) }); }),
             el('td', {}, el('button', { 'class': 'link', text: 'delete', onclick: function () {
               if (!window.confirm('Delete ' + title.toLowerCase().replace(/s$/, '') + ' ' + (r.name || r.slug || r.id) + '?')) return;
@@ -464,7 +465,7 @@
         e.preventDefault();
         var b = { site: state.site }; b[goalKind.value] = goalName.value;
         api('POST', '/api/v1/goals', b).then(function () { goalName.value = ''; refreshGoals(); }).catch(function (err) { status(err.message); });
-      } }, goalKind, goalName, el('button', { text: 'Add goal' })));
+      } }, goalKind, goalName, el('button', { text: 'Add goal' })), ['Name', 'Event', 'Page']);
 
     var slug = el('input', { placeholder: 'spring-mail', 'aria-label': 'Slug' });
     var target = el('input', { placeholder: 'https://example.com/sale', 'aria-label': 'Target' });
@@ -481,7 +482,7 @@
         e.preventDefault();
         api('POST', '/api/v1/links', { site: state.site, slug: slug.value, target: target.value, campaign: campaign.value, channel: channel.value })
           .then(function () { slug.value = target.value = campaign.value = channel.value = ''; refreshLinks(); }).catch(function (err) { status(err.message); });
-      } }, slug, target, campaign, channel, groups, el('button', { text: 'Add link' })));
+      } }, slug, target, campaign, channel, groups, el('button', { text: 'Add link' })), ['Slug', 'Target', 'Campaign', 'Channel']);
 
     var keyName = el('input', { placeholder: 'name, e.g. reporting script', 'aria-label': 'Key name' });
     var shown = el('p', { 'class': 'secret' });
@@ -494,7 +495,7 @@
         api('POST', '/api/v1/keys', { site: state.site, name: keyName.value }).then(function (k) {
           shown.textContent = 'New key (copy it now): ' + k.key; keyName.value = ''; refreshKeys();
         }).catch(function (err) { status(err.message); });
-      } }, keyName, el('button', { text: 'Create key' }), shown));
+      } }, keyName, el('button', { text: 'Create key' }), shown), ['Id', 'Name']);
 
     var shareName = el('input', { placeholder: 'name, e.g. board report', 'aria-label': 'Shared link name', id: 'share-name' });
     var sharePassword = el('input', { type: 'password', placeholder: 'password (optional)', 'aria-label': 'Shared link password', id: 'share-new-password', autocomplete: 'new-password' });
@@ -507,7 +508,7 @@
         e.preventDefault();
         api('POST', '/api/v1/shares', { site: state.site, name: shareName.value, password: sharePassword.value })
           .then(function () { shareName.value = sharePassword.value = ''; refreshShares(); }).catch(function (err) { status(err.message); });
-      } }, shareName, sharePassword, el('button', { text: 'Create link' })));
+      } }, shareName, sharePassword, el('button', { text: 'Create link' })), ['Name', 'Link', 'Access']);
   }
 
   // ---- render ----
