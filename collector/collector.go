@@ -94,6 +94,7 @@ type Request struct {
 	AcceptLanguage string
 	Origin         string // the Origin header of a browser request, "" if none
 	Source         Source
+	checkOnly      bool // validate and enrich, but assign no visit (CheckBatch)
 }
 
 // Source says which door an event came through; server-side events may carry ts,
@@ -176,6 +177,22 @@ func (c *Collector) AcceptBatch(ctx context.Context, rs []Request) (int, []Batch
 	}
 	c.cfg.Metrics.Accepted(len(events))
 	return len(events), nil
+}
+
+// CheckBatch validates server-side events without taking them, for a batch already
+// refused for other reasons (a body the server could not decode), so that one answer
+// names every event to fix. It assigns no visit: a ping without one is found by
+// AcceptBatch when the rest is right.
+func (c *Collector) CheckBatch(ctx context.Context, rs []Request) []BatchError {
+	var errs []BatchError
+	for i := range rs {
+		r := rs[i]
+		r.checkOnly = true
+		if _, _, err := c.prepare(ctx, &r); err != nil {
+			errs = append(errs, BatchError{Index: i, Err: err})
+		}
+	}
+	return errs
 }
 
 // errEngagementWithoutVisit rejects a server-side engagement ping that belongs to no
@@ -280,7 +297,7 @@ func (c *Collector) prepare(ctx context.Context, r *Request) (Event, string, err
 
 	// Session. An engagement ping never opens a visit: it only reports on a page
 	// already counted, and a tab left open past the session gap must not make one.
-	if r.Source == FromServer && isBackdated(e.TS, now) {
+	if r.checkOnly || r.Source == FromServer && isBackdated(e.TS, now) {
 		return e, "", nil // AcceptBatch finds its session in the store, or rejects a ping of none
 	}
 	if e.Name == "engagement" && !c.cfg.Sessions.Has(site.ID, e.VisitorID, e.TS) {

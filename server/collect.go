@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -177,6 +178,22 @@ func (h *handlers) serverEvents(c echo.Context) error {
 			continue
 		}
 		reqs[i] = collector.Request{Input: in, Source: collector.FromServer}
+	}
+	if len(errs) > 0 {
+		// The batch is refused already; the events that decoded are checked too, so that
+		// one answer lists every event to fix.
+		var ok []collector.Request
+		var at []int
+		for i := range reqs {
+			if !slices.ContainsFunc(errs, func(e indexErr) bool { return e.Index == i }) {
+				ok, at = append(ok, reqs[i]), append(at, i)
+			}
+		}
+		for _, be := range h.cfg.Collector.CheckBatch(c.Request().Context(), ok) {
+			_, msg := statusOf(be.Err)
+			errs = append(errs, indexErr{at[be.Index], msg})
+		}
+		slices.SortStableFunc(errs, func(a, b indexErr) int { return a.Index - b.Index })
 	}
 	if len(errs) == 0 {
 		n, berrs := h.cfg.Collector.AcceptBatch(c.Request().Context(), reqs)

@@ -392,3 +392,20 @@ func TestServerEventJoinsTheWebVisitsChannel(t *testing.T) {
 		t.Fatalf("channels %v; want the sign-up in the visit's Email, the store visit in Store", rows)
 	}
 }
+
+// One answer names every event to fix: an event the server cannot decode does not hide
+// another's bad timestamp, and nothing of the batch is stored.
+func TestServerBatchListsEveryBadEvent(t *testing.T) {
+	f := newFixture(t, app.Config{})
+	auth := map[string]string{"Authorization": "Bearer " + f.key}
+	batch := `{"events":[{"site":"shop.example","name":123,"user_id":"u"},{"site":"shop.example","name":"ok","user_id":"u"},
+		{"site":"shop.example","name":"late","user_id":"u","ts":"2999-01-01T00:00:00Z"}]}`
+	s, _, body := f.do(http.MethodPost, "/api/v1/events", batch, auth)
+	if s != 400 || !strings.Contains(body, `"index":0`) || !strings.Contains(body, `"index":2`) || strings.Contains(body, `"index":1`) ||
+		!strings.Contains(body, "ts: is more than 5 minutes in the future") {
+		t.Fatalf("batch: %d %s; want 400 naming events 0 (name) and 2 (ts), not 1", s, body)
+	}
+	if n := f.stored(`SELECT count() FROM events WHERE site_id = {site:UInt32}`); n[0][0] != int64(0) {
+		t.Fatalf("%v events of a refused batch were stored", n[0][0])
+	}
+}
