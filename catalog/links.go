@@ -140,14 +140,9 @@ const maxLinkChannel = 64
 // site's own (a QR code on a shop poster: Store), as server-side events may name them,
 // so that a journey shows the poster and the purchase in the shop under one channel.
 func linkChannel(name string) (string, error) {
-	name = strings.TrimSpace(name)
+	name = channel.Canonical(name)
 	if name == "" {
 		return "", nil
-	}
-	for _, ch := range channel.Channels {
-		if strings.EqualFold(ch, name) {
-			return ch, nil
-		}
 	}
 	if utf8.RuneCountInString(name) > maxLinkChannel || !utf8.ValidString(name) {
 		return "", fmt.Errorf("channel must be valid text of at most %d characters", maxLinkChannel)

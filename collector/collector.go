@@ -95,6 +95,7 @@ type Request struct {
 	Origin         string // the Origin header of a browser request, "" if none
 	Source         Source
 	checkOnly      bool // validate and enrich, but assign no visit (CheckBatch)
+	link           *linkAttribution
 }
 
 // Source says which door an event came through; server-side events may carry ts,
@@ -278,6 +279,9 @@ func (c *Collector) prepare(ctx context.Context, r *Request) (Event, string, err
 			e.Referrer = in.Referrer
 		}
 	}
+	if r.link != nil {
+		r.link.attribute(&e)
+	}
 
 	// Visitor: a first-party id when the site gives one, else the daily hash.
 	switch {
@@ -311,6 +315,11 @@ func (c *Collector) prepare(ctx context.Context, r *Request) (Event, string, err
 		var attr Attribution
 		e.SessionID, attr, _ = c.cfg.Sessions.AssignWith(site.ID, e.VisitorID, e.TS, e.attribution())
 		e.setAttribution(attr)
+	case r.Source == FromLink:
+		// A click on a tracked link opens the visit it leads to with the link's
+		// attribution, so the pages that follow count in the link's channel and
+		// campaign; the click itself always carries the link's (§2).
+		e.SessionID, _, _ = c.cfg.Sessions.AssignWith(site.ID, e.VisitorID, e.TS, e.attribution())
 	case in.Channel == "":
 		// A back end's event that names no channel of its own (a sign-up confirmed by
 		// the server) is part of the web visit it joins, and counts in its channel.
@@ -341,8 +350,8 @@ func serverFields(e *Event, in *Input, now time.Time) error {
 		e.TS = ts.UTC().Truncate(time.Millisecond)
 	}
 	if in.Channel != "" {
-		e.Channel = in.Channel
-		e.Source = in.Channel
+		e.Channel = channel.Canonical(in.Channel)
+		e.Source = e.Channel
 		e.Medium = "offline"
 	} else if in.URL == "" {
 		e.Channel = channel.Offline

@@ -16,6 +16,7 @@ func (c *Collector) AcceptLinkClick(ctx context.Context, site catalog.Site, l ca
 	r.Input.Name = "click"
 	r.Input.URL = l.Target
 	r.Input.Content = &Content{Name: "link:" + l.Slug, Target: l.Target}
+	r.link = &linkAttribution{campaign: l.Campaign, source: l.Source, medium: l.Medium, channel: l.Channel}
 	e, drop, err := c.prepare(ctx, &r)
 	if err != nil {
 		c.cfg.Metrics.rejected(err)
@@ -25,22 +26,29 @@ func (c *Collector) AcceptLinkClick(ctx context.Context, site catalog.Site, l ca
 		c.cfg.Metrics.Dropped(drop)
 		return nil
 	}
-	if l.Campaign != "" {
-		e.Campaign = l.Campaign
-	}
-	if l.Source != "" {
-		e.Source = l.Source
-	}
-	if l.Medium != "" {
-		e.Medium = l.Medium
-	}
-	if l.Channel != "" {
-		e.Channel = l.Channel
-	}
 	if err := c.cfg.Sink.Append([]Event{e}); err != nil {
 		c.cfg.Metrics.rejected(err)
 		return err
 	}
 	c.cfg.Metrics.Accepted(1)
 	return nil
+}
+
+// linkAttribution is what a tracked link sets of the attribution its target's own tags
+// give; empty fields leave those.
+type linkAttribution struct{ campaign, source, medium, channel string }
+
+func (l *linkAttribution) attribute(e *Event) {
+	if l.campaign != "" {
+		e.Campaign = l.campaign
+	}
+	if l.source != "" {
+		e.Source = l.source
+	}
+	if l.medium != "" {
+		e.Medium = l.medium
+	}
+	if l.channel != "" {
+		e.Channel = l.channel
+	}
 }

@@ -409,3 +409,27 @@ func TestServerBatchListsEveryBadEvent(t *testing.T) {
 		t.Fatalf("%v events of a refused batch were stored", n[0][0])
 	}
 }
+
+// The visit a tracked link leads to counts in the link's channel and campaign, not as
+// Direct: the click opens it with the link's attribution and the pages that follow keep
+// it. A server-side event's channel named in another case is the group's spelling.
+func TestTrackedLinkVisitKeepsTheLinksChannel(t *testing.T) {
+	f := newFixture(t, app.Config{})
+	auth := map[string]string{"Authorization": "Bearer " + f.key}
+	if s, _, body := f.do(http.MethodPost, "/api/v1/links", `{"site":"shop.example","slug":"nl-may","target":"https://shop.example/sale","campaign":"nl_may","channel":"email"}`, auth); s != 201 {
+		t.Fatalf("link: %d %s", s, body)
+	}
+	if s, _, _ := f.do(http.MethodGet, "/r/nl-may", "", nil); s != 302 {
+		t.Fatalf("click: %d", s)
+	}
+	if s, _, body := f.do(http.MethodPost, "/api/event", `{"site":"shop.example","name":"pageview","url":"https://shop.example/sale"}`, nil); s != 202 {
+		t.Fatalf("pageview: %d %s", s, body)
+	}
+	if s, _, body := f.do(http.MethodPost, "/api/v1/events", `{"events":[{"site":"shop.example","name":"call","user_id":"u-1","channel":"call center"},{"site":"shop.example","name":"mail","user_id":"u-2","channel":"EMAIL"}]}`, auth); s != 202 {
+		t.Fatalf("server events: %d %s", s, body)
+	}
+	rows := f.stored(`SELECT name, channel, campaign FROM events WHERE site_id = {site:UInt32} ORDER BY name`)
+	if fmt.Sprint(rows) != "[[call call center ] [click Email nl_may] [mail Email ] [pageview Email nl_may]]" {
+		t.Fatalf("stored %v; want the click and the page after it in Email / nl_may, EMAIL spelled Email", rows)
+	}
+}

@@ -45,6 +45,19 @@ var Channels = []string{Direct, CrossNetwork, PaidShopping, PaidSearch, PaidSoci
 	OrganicShop, OrganicSocial, OrganicVideo, OrganicSearch, AIAssistants, Referral, Email, Affiliates, Audio, SMS,
 	MobilePush, Unassigned, Offline}
 
+// Canonical is name spelled as reports spell the channel group it names in any case
+// ("email" -> Email), or name itself, trimmed, when it names none (an offline channel
+// of the site's own, such as Store).
+func Canonical(name string) string {
+	name = strings.TrimSpace(name)
+	for _, ch := range Channels {
+		if strings.EqualFold(ch, name) {
+			return ch
+		}
+	}
+	return name
+}
+
 // Input is what a visit's attribution is read from.
 type Input struct {
 	PageURL  string   // full URL of the page, with its query string
