@@ -103,26 +103,8 @@ var gif = []byte("GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\x00\x00\x00!\xf
 // on bad input, so a mail client never shows a broken image; the outcome is in the
 // X-Omnistat header for whoever debugs it.
 func (h *handlers) pixel(c echo.Context) error {
-	q := c.QueryParams()
 	r := c.Request()
-	in := collector.Input{Site: q.Get("site"), Name: q.Get("name"), URL: q.Get("url"), Referrer: q.Get("ref")}
-	if in.Name == "" {
-		in.Name = "pageview"
-	}
-	if in.URL == "" {
-		in.URL = r.Referer()
-	}
-	// utm_* given to the pixel itself (e-mail links) count as if on the page URL.
-	if u, err := url.Parse(in.URL); err == nil && in.URL != "" {
-		pq := u.Query()
-		for k, v := range q {
-			if strings.HasPrefix(k, "utm_") && len(v) > 0 && pq.Get(k) == "" {
-				pq.Set(k, v[0])
-			}
-		}
-		u.RawQuery = pq.Encode()
-		in.URL = u.String()
-	}
+	in := pixelInput(c.QueryParams(), r.Referer())
 	err := h.cfg.Collector.Accept(r.Context(), collector.Request{Input: in, IP: clientIP(c), UserAgent: r.UserAgent(),
 		AcceptLanguage: r.Header.Get("Accept-Language"), Source: collector.FromPixel})
 	hdr := c.Response().Header()
@@ -134,6 +116,43 @@ func (h *handlers) pixel(c echo.Context) error {
 		hdr.Set("X-Omnistat", "ok")
 	}
 	return c.Blob(http.StatusOK, "image/gif", gif)
+}
+
+// pixelInput is the event a pixel request reports. The page is url, else the
+// Referer; utm_* given to the pixel itself (e-mail links) count as if on the page URL.
+// An e-mail open (name=email_open) needs no page: it is the site's home, not the
+// webmail's Referer; and it is in the Email channel unless its tags say otherwise.
+func pixelInput(q url.Values, referer string) collector.Input {
+	in := collector.Input{Site: q.Get("site"), Name: q.Get("name"), URL: q.Get("url"), Referrer: q.Get("ref")}
+	if in.Name == "" {
+		in.Name = "pageview"
+	}
+	open := in.Name == "email_open"
+	switch {
+	case in.URL == "" && open:
+		in.URL = "https://" + in.Site + "/"
+	case in.URL == "":
+		in.URL = referer
+	}
+	u, err := url.Parse(in.URL)
+	if err != nil || in.URL == "" {
+		return in
+	}
+	pq := u.Query()
+	for k, v := range q {
+		if strings.HasPrefix(k, "utm_") && len(v) > 0 && pq.Get(k) == "" {
+			pq.Set(k, v[0])
+		}
+	}
+	if open && pq.Get("utm_medium") == "" {
+		pq.Set("utm_medium", "email")
+		if pq.Get("utm_source") == "" {
+			pq.Set("utm_source", "email")
+		}
+	}
+	u.RawQuery = pq.Encode()
+	in.URL = u.String()
+	return in
 }
 
 // serverEvents is POST /api/v1/events: up to 1000 events from a back end, all or

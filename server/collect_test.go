@@ -433,3 +433,17 @@ func TestTrackedLinkVisitKeepsTheLinksChannel(t *testing.T) {
 		t.Fatalf("stored %v; want the click and the page after it in Email / nl_may, EMAIL spelled Email", rows)
 	}
 }
+
+// An e-mail open needs no page and counts in Email: a pixel with only a campaign, seen
+// from webmail (whose Referer is not the site), is recorded on the site's home.
+func TestEmailOpenPixel(t *testing.T) {
+	f := newFixture(t, app.Config{})
+	s, hdr, _ := f.do(http.MethodGet, "/p.gif?site=shop.example&name=email_open&utm_campaign=spring", "", map[string]string{"Referer": "https://mail.google.com/"})
+	if s != 200 || hdr.Get("X-Omnistat") != "ok" {
+		t.Fatalf("open: %d %q; want recorded", s, hdr.Get("X-Omnistat"))
+	}
+	rows := f.stored("SELECT name, path, channel, source, medium, campaign FROM events WHERE site_id = {site:UInt32}")
+	if fmt.Sprint(rows) != "[[email_open / Email email email spring]]" {
+		t.Fatalf("stored %v; want the open on / in Email, campaign spring", rows)
+	}
+}
