@@ -10,7 +10,6 @@ import (
 	"github.com/omnistat/omnistat/collector"
 	"github.com/omnistat/omnistat/query"
 	"github.com/omnistat/omnistat/query/querytest"
-	"github.com/omnistat/omnistat/schema"
 )
 
 // Orders in euros and in dollars: the totals give each currency's revenue beside the
@@ -33,9 +32,7 @@ func TestRevenuePerCurrency(t *testing.T) {
 	add(2, "purchase", "/us", "Organic Search", "USD", 2050)
 	add(3, "pageview", "/shop", "Email", "", 0)
 	add(3, "purchase", "/shop", "Email", "EUR", 250)
-	if err := f.st.Insert(ctx, "events", schema.EventColumns, rows, ""); err != nil {
-		t.Fatal(err)
-	}
+	f.insert(t, rows)
 	day := json.RawMessage(`["` + t0.Format("2006-01-02") + `","` + t0.Format("2006-01-02") + `"]`)
 	ask := func(body string) *query.Response {
 		t.Helper()

@@ -11,7 +11,6 @@ import (
 	"github.com/omnistat/omnistat/collector"
 	"github.com/omnistat/omnistat/query"
 	"github.com/omnistat/omnistat/query/querytest"
-	"github.com/omnistat/omnistat/schema"
 )
 
 // Date range "all" shows events stored with a time before the site was added (imports,
@@ -21,9 +20,7 @@ func TestAllIncludesEventsOlderThanTheSite(t *testing.T) {
 	ctx := context.Background()
 	old := f.site.Created.UTC().AddDate(0, 0, -40)
 	e := collector.Event{SiteID: f.site.ID, TS: old, Name: "pageview", VisitorID: 9001, SessionID: 9001, Path: "/imported"}
-	if err := f.st.Insert(ctx, "events", schema.EventColumns, [][]any{e.Row()}, ""); err != nil {
-		t.Fatal(err)
-	}
+	f.insert(t, [][]any{e.Row()})
 	fb, _ := json.Marshal([][]any{{"is", "page", []string{"/imported"}}})
 	res, err := f.engine.Query(ctx, f.site, query.Request{DateRange: json.RawMessage(`"all"`), Metrics: []string{"pageviews"}, Filters: fb})
 	if err != nil {
@@ -68,9 +65,7 @@ func TestTodayComparedWithYesterdaySoFar(t *testing.T) {
 		e := collector.Event{SiteID: f.site.ID, TS: day.Add(at), Name: "pageview", VisitorID: uint64(100 + i), SessionID: uint64(100 + i), Path: "/"}
 		rows = append(rows, e.Row())
 	}
-	if err := f.st.Insert(context.Background(), "events", schema.EventColumns, rows, ""); err != nil {
-		t.Fatal(err)
-	}
+	f.insert(t, rows)
 	ask := func(dateRange string) string {
 		res, err := f.engine.Query(context.Background(), f.site, query.Request{DateRange: json.RawMessage(dateRange), Metrics: []string{"visitors"}, Compare: "previous_period"})
 		if err != nil {

@@ -11,7 +11,6 @@ import (
 	"github.com/omnistat/omnistat/collector"
 	"github.com/omnistat/omnistat/query"
 	"github.com/omnistat/omnistat/query/querytest"
-	"github.com/omnistat/omnistat/schema"
 )
 
 // funnelDay is the day the funnel tests store their events on, far from the generated
@@ -38,9 +37,7 @@ func funnelFixture(t *testing.T, events []funnelEvent) func(req query.FunnelRequ
 		rows = append(rows, ev.Row())
 	}
 	if len(rows) > 0 {
-		if err := f.st.Insert(ctx, "events", schema.EventColumns, rows, ""); err != nil {
-			t.Fatal(err)
-		}
+		f.insert(t, rows)
 	}
 	return func(req query.FunnelRequest) *query.FunnelResponse {
 		t.Helper()

@@ -13,7 +13,6 @@ import (
 	"github.com/omnistat/omnistat/collector"
 	"github.com/omnistat/omnistat/query"
 	"github.com/omnistat/omnistat/query/querytest"
-	"github.com/omnistat/omnistat/schema"
 )
 
 // A breakdown by goal and another dimension: each row's conversion rate is that goal's
@@ -96,9 +95,7 @@ func TestOverlappingGoals(t *testing.T) {
 		e := collector.Event{SiteID: f.site.ID, TS: t0.Add(time.Duration(i) * time.Minute), Name: "pageview", VisitorID: 700 + pv.visit, SessionID: 700 + pv.visit, Path: pv.path}
 		rows = append(rows, e.Row())
 	}
-	if err := f.st.Insert(ctx, "events", schema.EventColumns, rows, ""); err != nil {
-		t.Fatal(err)
-	}
+	f.insert(t, rows)
 	day := json.RawMessage(`["` + t0.Format("2006-01-02") + `","` + t0.Format("2006-01-02") + `"]`)
 	conversionsOf := func(goal string) float64 {
 		fb, _ := json.Marshal([][]any{{"is", "goal", []string{goal}}})

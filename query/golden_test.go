@@ -52,6 +52,14 @@ func load(t *testing.T, tz string, opts querytest.Options) (*fixture, []collecto
 	return &fixture{st: st, cat: cat, engine: query.New(st, cat), site: site}, events
 }
 
+// insert stores hand-made events' rows (collector.Event.Row) in the fixture's engine.
+func (f *fixture) insert(t *testing.T, rows [][]any) {
+	t.Helper()
+	if err := f.st.Insert(context.Background(), "events", schema.EventColumns, rows, ""); err != nil {
+		t.Fatal(err)
+	}
+}
+
 var allMetrics = query.MetricNames
 
 // flatMetrics are those that need no visit totals, answered in one pass.

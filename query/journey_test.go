@@ -13,7 +13,6 @@ import (
 	"github.com/omnistat/omnistat/collector"
 	"github.com/omnistat/omnistat/query"
 	"github.com/omnistat/omnistat/query/querytest"
-	"github.com/omnistat/omnistat/schema"
 )
 
 // journeyFixture stores a small cast whose journeys are known by heart:
@@ -63,9 +62,7 @@ func journeyFixture(t *testing.T) (*fixture, context.Context) {
 	visit(40, "", "Email", at(2, 8*time.Hour), "pageview", "order_placed")
 	visit(50, "", "Direct", at(2, 8*time.Hour), "pageview", "signup")
 	visit(60, "", "Email", at(10, 8*time.Hour), "pageview", "order_placed")
-	if err := f.st.Insert(ctx, "events", schema.EventColumns, rows, ""); err != nil {
-		t.Fatal(err)
-	}
+	f.insert(t, rows)
 	return f, ctx
 }
 
@@ -212,9 +209,7 @@ func TestAttributionAgainstGo(t *testing.T) {
 		}
 		rows[i] = events[i].Row()
 	}
-	if err := f.st.Insert(ctx, "events", schema.EventColumns, rows, ""); err != nil {
-		t.Fatal(err)
-	}
+	f.insert(t, rows)
 	from, to, lookback := time.Date(2026, 10, 12, 0, 0, 0, 0, time.UTC), time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), 7*24*time.Hour
 	paths := expectedPaths(events, from, to, lookback, "signup")
 	multi := 0
@@ -422,9 +417,7 @@ func TestJourneysOfAPersonWithThousandsOfVisits(t *testing.T) {
 		e := collector.Event{SiteID: f.site.ID, TS: start.Add(20001 * time.Minute), Name: "buy", VisitorID: 100000*p + 1, SessionID: 900000 + p, UserID: user, Channel: "Store"}
 		rows = append(rows, e.Row())
 	}
-	if err := f.st.Insert(ctx, "events", schema.EventColumns, rows, ""); err != nil {
-		t.Fatal(err)
-	}
+	f.insert(t, rows)
 	req := query.JourneyRequest{DateRange: "30d", Lookback: "90d"}
 	res, err := f.engine.Journeys(ctx, f.site, req)
 	if err != nil {

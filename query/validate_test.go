@@ -12,7 +12,6 @@ import (
 	"github.com/omnistat/omnistat/collector"
 	"github.com/omnistat/omnistat/query"
 	"github.com/omnistat/omnistat/query/querytest"
-	"github.com/omnistat/omnistat/schema"
 )
 
 // Every kind of bad request is refused with a sentence naming what is wrong; no engine
@@ -93,9 +92,7 @@ func TestHostileFilterValues(t *testing.T) {
 	e := collector.Event{SiteID: f.site.ID, TS: end.Add(-time.Minute), Name: h, VisitorID: 1, SessionID: 1, Path: h, Channel: h,
 		Source: h, Medium: h, Campaign: h, Term: h, UTMContent: h, ReferrerDomain: h, Device: h, Browser: h, BrowserVersion: h,
 		OS: h, OSVersion: h, Country: h, Region: h, City: h, Language: h, ContentName: h, ContentPiece: h, Props: map[string]string{hk: h}}
-	if err := f.st.Insert(ctx, "events", schema.EventColumns, [][]any{e.Row()}, ""); err != nil {
-		t.Fatal(err)
-	}
+	f.insert(t, [][]any{e.Row()})
 	dims := []string{"channel", "source", "medium", "campaign", "term", "utm_content", "referrer", "device", "browser", "browser_version",
 		"os", "os_version", "country", "region", "city", "language", "page", "event", "content_name", "content_piece", "prop:" + hk}
 	hostile := []string{h, "'", `\`, "%", "_", ".*", "(?i)", "\x00", "{x:String}", "' OR 1=1 --"}
@@ -157,9 +154,7 @@ func TestFunnel(t *testing.T) {
 	add(4, "pageview", "/pricing", "Direct", time.Minute)
 	add(5, "pageview", "/pricing", "Email", -30*time.Minute)
 	add(5, "signup", "/", "Email", 80*time.Minute)
-	if err := f.st.Insert(ctx, "events", schema.EventColumns, rows, ""); err != nil {
-		t.Fatal(err)
-	}
+	f.insert(t, rows)
 	steps := []query.FunnelStep{{Pageview: "/pricing*"}, {Event: "signup"}}
 	res, err := f.engine.Funnel(ctx, f.site, query.FunnelRequest{DateRange: json.RawMessage(`"day"`), Steps: steps, Window: "1h", Order: "strict", Dimensions: []string{"channel"}})
 	if err != nil {
@@ -212,9 +207,7 @@ func TestRealtime(t *testing.T) {
 		e := collector.Event{SiteID: f.site.ID, TS: now.Add(-time.Duration(i) * time.Minute), Name: "pageview", VisitorID: uint64(500 + i), SessionID: 1, Path: p, Channel: "Email"}
 		rows = append(rows, e.Row())
 	}
-	if err := f.st.Insert(ctx, "events", schema.EventColumns, rows, ""); err != nil {
-		t.Fatal(err)
-	}
+	f.insert(t, rows)
 	res, err := f.engine.Realtime(ctx, f.site)
 	if err != nil {
 		t.Fatal(err)
