@@ -32,6 +32,7 @@ func main() {
 	runs := flag.Int("runs", 9, "timed runs of each query (after one warm-up)")
 	dir := flag.String("data-dir", "", "engine data directory (default: a temporary one, removed at the end)")
 	plausible := flag.Bool("plausible", true, "also build and query Plausible's layout on the same events")
+	flag.StringVar(&only, "only", "", "time only the queries whose name contains this (e.g. funnel), to compare two builds quickly")
 	flag.Parse()
 	if err := run(context.Background(), *events, *days, *runs, *dir, *plausible); err != nil {
 		log.Fatal(err)

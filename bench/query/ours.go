@@ -23,10 +23,16 @@ type timing struct {
 	all      []time.Duration
 }
 
+// only, when set, names the queries to time (-only).
+var only string
+
 // timeAll runs each query once to warm the caches, then runs times, one at a time.
 func timeAll(ctx context.Context, runs int, qs []namedQuery) ([]timing, error) {
 	var out []timing
 	for _, q := range qs {
+		if !strings.Contains(q.name, only) {
+			continue
+		}
 		if q.run == nil { // no such report in this layout
 			out = append(out, timing{name: q.name})
 			continue
