@@ -131,10 +131,8 @@ func (h *handlers) checkCSRF(c echo.Context, token string) error {
 	if subtle.ConstantTimeCompare([]byte(r.Header.Get("X-CSRF-Token")), []byte(h.sessions.csrf(token))) != 1 {
 		return newError(http.StatusForbidden, "X-CSRF-Token is missing or wrong; reload the dashboard")
 	}
-	if o := r.Header.Get("Origin"); o != "" && o != "null" {
-		if !strings.EqualFold(strings.TrimPrefix(strings.TrimPrefix(o, "https://"), "http://"), r.Host) {
-			return newError(http.StatusForbidden, "origin %s may not change this server's data", o)
-		}
+	if !sameOrigin(r, h.cfg.TrustProxy) {
+		return newError(http.StatusForbidden, "origin %s may not change this server's data", r.Header.Get("Origin"))
 	}
 	return nil
 }

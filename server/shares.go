@@ -92,8 +92,11 @@ type shareJSON struct {
 	URL string `json:"url"`
 }
 
-func shareURL(c echo.Context, id string) string {
-	return c.Scheme() + "://" + c.Request().Host + "/share/" + id
+// shareURL is the link as the browser that asked for it reaches this server (through
+// a trusted proxy, the proxy's public address).
+func (h *handlers) shareURL(c echo.Context, id string) string {
+	scheme, host := publicOrigin(c.Request(), h.cfg.TrustProxy)
+	return scheme + "://" + host + "/share/" + id
 }
 
 // listShares is GET /api/v1/shares?site=, for logged-in users.
@@ -108,7 +111,7 @@ func (h *handlers) listShares(c echo.Context) error {
 	}
 	out := make([]shareJSON, len(shares))
 	for i, s := range shares {
-		out[i] = shareJSON{s, shareURL(c, s.ID)}
+		out[i] = shareJSON{s, h.shareURL(c, s.ID)}
 	}
 	return c.JSON(http.StatusOK, map[string]any{"shares": out})
 }
@@ -131,7 +134,7 @@ func (h *handlers) createShare(c echo.Context) error {
 	if err != nil {
 		return newError(http.StatusBadRequest, "%s", err.Error())
 	}
-	return c.JSON(http.StatusCreated, shareJSON{s, shareURL(c, s.ID)})
+	return c.JSON(http.StatusCreated, shareJSON{s, h.shareURL(c, s.ID)})
 }
 
 // revokeShare is DELETE /api/v1/shares?site=&id=.
