@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"net/http"
 	"os/exec"
 	"strings"
 	"testing"
@@ -42,6 +43,19 @@ func TestCLIAgainstRunningServer(t *testing.T) {
 	if out := srv.CLI("user", "add", "ann@example.com", "--password", "correct horse battery"); !strings.Contains(out, "ann@example.com") {
 		t.Fatalf("user add printed %q", out)
 	}
+	cookie := loginCookie(t, srv.URL, "ann@example.com", "correct horse battery")
+	if s := sessionStatus(t, srv.URL, cookie); s != 200 {
+		t.Fatalf("session after login: %d", s)
+	}
+	if out := srv.CLI("user", "remove", "ann@example.com"); !strings.Contains(out, "ann@example.com") {
+		t.Fatalf("user remove printed %q", out)
+	}
+	if s := sessionStatus(t, srv.URL, cookie); s != 401 {
+		t.Fatalf("the removed user's session: %d; want 401", s)
+	}
+	if _, err := apptest.RunCLI(t, "user", "remove", "ann@example.com", "--data-dir", srv.DataDir); err == nil || !strings.Contains(err.Error(), "there is no dashboard user ann@example.com") {
+		t.Fatalf("removing a removed user: %v", err)
+	}
 	if out := srv.CLI("demo", "--days", "3"); !strings.Contains(out, "demo.example") {
 		t.Fatalf("demo printed %q", out)
 	}
@@ -56,4 +70,30 @@ func TestCLIAgainstRunningServer(t *testing.T) {
 	if err != nil || !strings.HasPrefix(out, "os_") {
 		t.Fatalf("key create without a server: %q %v", out, err)
 	}
+}
+
+// loginCookie logs in through the API and returns the session cookie.
+func loginCookie(t *testing.T, base, email, password string) string {
+	t.Helper()
+	resp, err := http.Post(base+"/api/v1/login", "application/json", strings.NewReader(`{"email":"`+email+`","password":"`+password+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("login as %s: %d", email, resp.StatusCode)
+	}
+	return strings.Split(resp.Header.Get("Set-Cookie"), ";")[0]
+}
+
+func sessionStatus(t *testing.T, base, cookie string) int {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, base+"/api/v1/session", nil)
+	req.Header.Set("Cookie", cookie)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }

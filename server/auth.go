@@ -19,7 +19,9 @@ import (
 )
 
 // Dashboard users log in with e-mail and password and get a session cookie: the
-// e-mail and an expiry, signed with a server secret (HMAC-SHA256), HttpOnly,
+// e-mail and an expiry, signed with a server secret (HMAC-SHA256) over the user's
+// catalog.SessionStamp too, so that logging out, a new password or removing the user
+// ends every session of that user on every server of the store. HttpOnly,
 // SameSite=Lax, Secure behind TLS. Requests that change something with that cookie must
 // also carry X-CSRF-Token, a second HMAC of the session that only the dashboard's own
 // JavaScript can read (GET /api/v1/session), and come from the same origin. Every
@@ -42,15 +44,17 @@ func (s sessions) sign(payload string) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
-func (s sessions) issue(email string) string {
+// issue makes a session token for email, signed over the user's session stamp.
+func (s sessions) issue(email, stamp string) string {
 	payload := base64.RawURLEncoding.EncodeToString([]byte(email + "|" + strconv.FormatInt(s.now().Add(sessionTTL).Unix(), 10)))
-	return payload + "." + s.sign("session|"+payload)
+	return payload + "." + s.sign("session|"+payload+"|"+stamp)
 }
 
-// check returns the e-mail of a valid, unexpired session token.
-func (s sessions) check(token string) (string, bool) {
-	payload, sig, ok := strings.Cut(token, ".")
-	if !ok || subtle.ConstantTimeCompare([]byte(sig), []byte(s.sign("session|"+payload))) != 1 {
+// claim returns the e-mail an unexpired session token names, before its signature is
+// checked against the user's stamp with valid.
+func (s sessions) claim(token string) (string, bool) {
+	payload, _, ok := strings.Cut(token, ".")
+	if !ok {
 		return "", false
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(payload)
@@ -63,6 +67,12 @@ func (s sessions) check(token string) (string, bool) {
 		return "", false
 	}
 	return email, true
+}
+
+// valid reports whether token was issued with the user's current stamp.
+func (s sessions) valid(token, stamp string) bool {
+	payload, sig, _ := strings.Cut(token, ".")
+	return subtle.ConstantTimeCompare([]byte(sig), []byte(s.sign("session|"+payload+"|"+stamp))) == 1
 }
 
 func (s sessions) csrf(token string) string { return s.sign("csrf|" + token) }
@@ -118,8 +128,18 @@ func (h *handlers) sessionUser(c echo.Context) (email, token string, err error) 
 	if err != nil {
 		return "", "", errNoSession
 	}
-	email, ok := h.sessions.check(ck.Value)
+	email, ok := h.sessions.claim(ck.Value)
 	if !ok {
+		return "", "", errNoSession
+	}
+	stamp, err := h.cfg.Catalog.SessionStamp(c.Request().Context(), email)
+	if errors.Is(err, catalog.ErrNotFound) {
+		return "", "", errNoSession
+	}
+	if err != nil {
+		return "", "", err
+	}
+	if !h.sessions.valid(ck.Value, stamp) {
 		return "", "", errNoSession
 	}
 	return email, ck.Value, nil
@@ -187,12 +207,23 @@ func (h *handlers) login(c echo.Context) error {
 		return newError(http.StatusUnauthorized, "e-mail or password is wrong")
 	}
 	email := strings.ToLower(strings.TrimSpace(body.Email))
-	token := h.sessions.issue(email)
+	stamp, err := h.cfg.Catalog.SessionStamp(c.Request().Context(), email)
+	if err != nil {
+		return err
+	}
+	token := h.sessions.issue(email, stamp)
 	h.setSession(c, token, int(sessionTTL.Seconds()))
 	return c.JSON(http.StatusOK, map[string]string{"email": email, "csrf": h.sessions.csrf(token)})
 }
 
+// logout is POST /api/v1/logout: it ends every session of the user, in every
+// browser, not only this browser's cookie (which could have been copied).
 func (h *handlers) logout(c echo.Context) error {
+	if email, _, err := h.sessionUser(c); err == nil {
+		if err := h.cfg.Catalog.EndSessions(c.Request().Context(), email); err != nil {
+			return err
+		}
+	}
 	h.setSession(c, "", -1)
 	return c.NoContent(http.StatusNoContent)
 }

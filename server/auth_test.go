@@ -3,11 +3,13 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/omnistat/omnistat/app"
+	"github.com/omnistat/omnistat/catalog"
 )
 
 func TestDashboardLoginSessionAndCSRF(t *testing.T) {
@@ -90,5 +92,62 @@ func TestBearerSchemeIgnoresCase(t *testing.T) {
 	}
 	if s, _, _ := f.do(http.MethodGet, "/api/v1/realtime?site=shop.example", "", map[string]string{"Authorization": "Basic " + f.key}); s != 401 {
 		t.Errorf("Basic scheme: %d; want 401", s)
+	}
+}
+
+// A session ends when its user logs out (in every browser: a copied cookie must not
+// outlive the logout), when the user's password is reset, and when the user is removed.
+func TestSessionsCanBeEnded(t *testing.T) {
+	f := newFixture(t, app.Config{})
+	ctx := context.Background()
+	if err := f.a.Catalog.AddUser(ctx, "ann@example.com", "correct horse battery"); err != nil {
+		t.Fatal(err)
+	}
+	login := func(password string) map[string]string {
+		t.Helper()
+		s, hdr, body := f.do(http.MethodPost, "/api/v1/login", `{"email":"ann@example.com","password":"`+password+`"}`, nil)
+		if s != 200 {
+			t.Fatalf("login: %d %s", s, body)
+		}
+		var l struct{ CSRF string }
+		json.Unmarshal([]byte(body), &l)
+		return map[string]string{"Cookie": strings.Split(hdr.Get("Set-Cookie"), ";")[0], "X-CSRF-Token": l.CSRF}
+	}
+	alive := func(sess map[string]string) bool {
+		t.Helper()
+		s, _, _ := f.do(http.MethodGet, "/api/v1/keys?site=shop.example", "", map[string]string{"Cookie": sess["Cookie"]})
+		return s == 200
+	}
+	laptop, phone := login("correct horse battery"), login("correct horse battery")
+	if !alive(laptop) || !alive(phone) {
+		t.Fatal("fresh sessions do not work")
+	}
+	if s, _, body := f.do(http.MethodPost, "/api/v1/logout", "", laptop); s != 204 {
+		t.Fatalf("logout: %d %s", s, body)
+	}
+	if alive(laptop) || alive(phone) {
+		t.Fatalf("after logout: the copied cookie works %v, the other browser's %v; want neither", alive(laptop), alive(phone))
+	}
+
+	stolen := login("correct horse battery")
+	if err := f.a.Catalog.AddUser(ctx, "ann@example.com", "a brand new password"); err != nil {
+		t.Fatal(err)
+	}
+	if alive(stolen) {
+		t.Fatal("a session outlived the password reset")
+	}
+
+	last := login("a brand new password")
+	if err := f.a.Catalog.RemoveUser(ctx, "ann@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if alive(last) {
+		t.Fatal("a session outlived its user's removal")
+	}
+	if s, _, _ := f.do(http.MethodPost, "/api/v1/login", `{"email":"ann@example.com","password":"a brand new password"}`, nil); s != 401 {
+		t.Fatalf("a removed user logged in: %d", s)
+	}
+	if err := f.a.Catalog.RemoveUser(ctx, "ann@example.com"); !errors.Is(err, catalog.ErrNotFound) {
+		t.Fatalf("removing a removed user: %v; want ErrNotFound", err)
 	}
 }

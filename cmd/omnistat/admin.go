@@ -23,7 +23,8 @@ import (
 	"github.com/omnistat/omnistat/store"
 )
 
-// adminRequest is one management command (site add, key create, user add), parsed.
+// adminRequest is one management command (site add, key create, user add, user
+// remove, demo), parsed.
 type adminRequest struct {
 	Cmd      string `json:"cmd"`
 	Domain   string `json:"domain,omitempty"`
@@ -63,6 +64,16 @@ func execAdmin(ctx context.Context, cat *catalog.Catalog, st store.Store, req ad
 			return "", err
 		}
 		return fmt.Sprintf("user %s can now log in\n", strings.ToLower(req.Email)), nil
+	case "user remove":
+		email := strings.ToLower(strings.TrimSpace(req.Email))
+		err := cat.RemoveUser(ctx, email)
+		if errors.Is(err, catalog.ErrNotFound) {
+			return "", fmt.Errorf("there is no dashboard user %s", email)
+		}
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("user %s is removed; their sessions have ended\n", email), nil
 	}
 	return "", fmt.Errorf("unknown command %q", req.Cmd)
 }
@@ -83,6 +94,7 @@ func admin(ctx context.Context, cmd string, args []string, stdin io.Reader, stdo
 		fs.StringVar(&req.Name, "name", "", "a name to recognise the key by")
 	case "user add":
 		fs.StringVar(&req.Password, "password", "", "the password (prompted for when not given)")
+	case "user remove":
 	case "demo":
 		fs.StringVar(&req.Domain, "site", "demo.example", "the demo site (created if missing)")
 		fs.IntVar(&req.Days, "days", 30, "days of traffic, ending now")
@@ -116,6 +128,11 @@ func admin(ctx context.Context, cmd string, args []string, stdin io.Reader, stdo
 		if len(positional) != 0 || req.Days < 1 || req.Days > 400 {
 			return fmt.Errorf("usage: omnistat demo [--site demo.example] [--days 30] (1 to 400 days)")
 		}
+	case "user remove":
+		if len(positional) != 1 {
+			return fmt.Errorf("usage: omnistat user remove EMAIL")
+		}
+		req.Email = positional[0]
 	case "user add":
 		if len(positional) != 1 {
 			return fmt.Errorf("usage: omnistat user add EMAIL [--password P]")

@@ -22,6 +22,7 @@ Usage:
   omnistat site add DOMAIN [--timezone TZ]     register a site; prints its id
   omnistat key create --site DOMAIN [--name N] print a new API key (shown once)
   omnistat user add EMAIL [--password P]       create a dashboard user (prompts for the password)
+  omnistat user remove EMAIL                   delete a dashboard user and end their sessions
   omnistat demo [--site demo.example] [--days 30]  fill a demo site with realistic traffic
   omnistat version                             print the version
 
