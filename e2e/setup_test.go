@@ -1,12 +1,16 @@
 package e2e
 
 import (
+	"errors"
 	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/omnistat/omnistat/internal/apptest"
+	"github.com/omnistat/omnistat/store/embedded"
 )
 
 // Without the embedded engine and without --clickhouse-url, serve says how to get one.
@@ -21,6 +25,35 @@ func TestServeWithoutEngineSaysWhatToDo(t *testing.T) {
 	for _, want := range []string{"libchdb.so", "make setup", "--clickhouse-url"} {
 		if !strings.Contains(string(out), want) {
 			t.Fatalf("serve's error does not mention %q:\n%s", want, out)
+		}
+	}
+}
+
+// A management command run where there is neither a running server nor its data (a
+// second terminal in another directory) must not make a new, empty store and report
+// success: it fails and says where it looked and what to do.
+func TestAdminCommandElsewhereSaysWhereItLooked(t *testing.T) {
+	lib, err := embedded.FindLibrary("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"site", "add", "elsewhere.example"}, {"user", "add", "me@example.com", "--password", "correct horse battery"}} {
+		dir := t.TempDir()
+		cmd := exec.Command(apptest.Binary(t), args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), embedded.LibEnv+"="+lib) // the engine is found from anywhere
+		out, err := cmd.CombinedOutput()
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+			t.Fatalf("omnistat %s in an empty directory: %v\n%s; want exit code 1", strings.Join(args, " "), err, out)
+		}
+		for _, want := range []string{filepath.Join(dir, "data"), "--data-dir"} {
+			if !strings.Contains(string(out), want) {
+				t.Fatalf("omnistat %s: the error does not mention %q:\n%s", strings.Join(args, " "), want, out)
+			}
+		}
+		if _, err := os.Stat(filepath.Join(dir, "data")); !os.IsNotExist(err) {
+			t.Fatalf("omnistat %s made ./data: %v", strings.Join(args, " "), err)
 		}
 	}
 }

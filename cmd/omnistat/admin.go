@@ -21,6 +21,7 @@ import (
 	"github.com/omnistat/omnistat/app"
 	"github.com/omnistat/omnistat/catalog"
 	"github.com/omnistat/omnistat/store"
+	"github.com/omnistat/omnistat/store/embedded"
 )
 
 // adminRequest is one management command (site add, key create, user add, user
@@ -80,7 +81,8 @@ func execAdmin(ctx context.Context, cat *catalog.Catalog, st store.Store, req ad
 
 // admin parses a management command and runs it: through the running server's admin
 // socket when one is listening on the data directory (the embedded engine allows one
-// process per directory), else by opening the store itself.
+// process per directory), else by opening the store itself when the directory holds
+// one (the server is stopped).
 func admin(ctx context.Context, cmd string, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	var c config
 	fs := flag.NewFlagSet("omnistat "+cmd, flag.ContinueOnError)
@@ -155,6 +157,12 @@ func admin(ctx context.Context, cmd string, args []string, stdin io.Reader, stdo
 			_, err = io.WriteString(stdout, out)
 			return err
 		}
+	}
+	if c.App.ClickHouseURL == "" && !embedded.Holds(c.App.DataDir) {
+		// Opening the store here would make a new, empty one that the server never reads.
+		dir, _ := filepath.Abs(c.App.DataDir)
+		return fmt.Errorf("no running server and no Omnistat data in %s (no admin socket %s, no database): "+
+			"run the command from the directory the server runs in, or pass --data-dir with the server's data directory", dir, socketPath(dir))
 	}
 	st, _, err := app.OpenMigrated(ctx, c.App)
 	if err != nil {
