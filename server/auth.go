@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -24,7 +25,9 @@ import (
 // ends every session of that user on every server of the store. HttpOnly,
 // SameSite=Lax, Secure behind TLS. Requests that change something with that cookie must
 // also carry X-CSRF-Token, a second HMAC of the session that only the dashboard's own
-// JavaScript can read (GET /api/v1/session), and come from the same origin. Every
+// JavaScript can read (GET /api/v1/session), and come from the same origin; so must
+// login (JSON only) and logout, so another site can neither log a user out nor into
+// an account of its choosing. Every
 // dashboard user may see every site of this server; API keys are scoped to sites.
 
 const (
@@ -187,8 +190,17 @@ func (h *handlers) passwordAttempt(c echo.Context) error {
 	return nil
 }
 
-// login is POST /api/v1/login {"email", "password"}, rate limited per IP.
+// login is POST /api/v1/login {"email", "password"}, rate limited per IP. It must come
+// from this server's origin and be JSON, which a cross-site form cannot send: otherwise
+// another site could log a user into the other site's account (login CSRF).
 func (h *handlers) login(c echo.Context) error {
+	r := c.Request()
+	if !sameOrigin(r, h.cfg.TrustProxy) {
+		return newError(http.StatusForbidden, "origin %s may not log in to this server", r.Header.Get("Origin"))
+	}
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+		return newError(http.StatusUnsupportedMediaType, "Content-Type: must be application/json, not %q", r.Header.Get("Content-Type"))
+	}
 	if err := h.passwordAttempt(c); err != nil {
 		return err
 	}
@@ -219,6 +231,9 @@ func (h *handlers) login(c echo.Context) error {
 // logout is POST /api/v1/logout: it ends every session of the user, in every
 // browser, not only this browser's cookie (which could have been copied).
 func (h *handlers) logout(c echo.Context) error {
+	if !sameOrigin(c.Request(), h.cfg.TrustProxy) {
+		return newError(http.StatusForbidden, "origin %s may not log out of this server", c.Request().Header.Get("Origin"))
+	}
 	if email, _, err := h.sessionUser(c); err == nil {
 		if err := h.cfg.Catalog.EndSessions(c.Request().Context(), email); err != nil {
 			return err

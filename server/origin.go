@@ -88,10 +88,12 @@ func forwarded(h http.Header) (proto, host string) {
 
 // sameOrigin reports whether the request's Origin, when it has one, is the origin the
 // client asked this server for. A request without Origin is not a browser's cross-site
-// request (browsers send Origin with every POST, PUT and DELETE).
+// request (browsers send Origin with every POST, PUT and DELETE). "null" is an opaque
+// origin (a sandboxed frame, a data: page): never this server's dashboard, whose
+// Referrer-Policy same-origin keeps the real Origin on its own requests.
 func sameOrigin(r *http.Request, trusted []*net.IPNet) bool {
 	o := r.Header.Get("Origin")
-	if o == "" || o == "null" {
+	if o == "" {
 		return true
 	}
 	_, host := publicOrigin(r, trusted)

@@ -101,12 +101,12 @@ func TestDashboardBehindAProxyThatRewritesHost(t *testing.T) {
 // it must not make another origin this server's.
 func TestForwardedHostFromAnUntrustedPeerIsIgnored(t *testing.T) {
 	f := newFixture(t, app.Config{})
+	direct := browserAt(t, f.srv.URL, strings.TrimPrefix(f.srv.URL, "http://"))
+	user := login(t, f, direct)
 	do := browserAt(t, viaProxy(t, f), "analytics.example")
-	user := login(t, f, do)
 	if s, _, body := do(http.MethodPost, "/api/v1/goals", `{"site":"shop.example","event":"signup"}`, user); s != 403 {
 		t.Fatalf("a change through a proxy not in --trust-proxy: %d %s; want 403", s, body)
 	}
-	direct := browserAt(t, f.srv.URL, strings.TrimPrefix(f.srv.URL, "http://"))
 	spoof := map[string]string{"Cookie": user["Cookie"], "X-CSRF-Token": user["X-CSRF-Token"],
 		"Origin": "http://evil.example", "X-Forwarded-Host": "evil.example", "Forwarded": "host=evil.example"}
 	if s, _, body := direct(http.MethodPost, "/api/v1/goals", `{"site":"shop.example","event":"evil"}`, spoof); s != 403 {

@@ -21,7 +21,7 @@ func TestSharedLinks(t *testing.T) {
 	if _, err := f.a.Catalog.AddSite(ctx, "other.example", "UTC"); err != nil {
 		t.Fatal(err)
 	}
-	s, hdr, body := f.do(http.MethodPost, "/api/v1/login", `{"email":"ann@example.com","password":"correct horse battery"}`, nil)
+	s, hdr, body := f.do(http.MethodPost, "/api/v1/login", `{"email":"ann@example.com","password":"correct horse battery"}`, asJSON)
 	if s != 200 {
 		t.Fatalf("login: %d %s", s, body)
 	}
