@@ -39,7 +39,7 @@ func serveFlags(fs *flag.FlagSet, c *config, trust *string) {
 	fs.Int64Var(&c.App.SpoolMaxBytes, "spool-max-bytes", 1<<30, "spool size above which events are refused with 503")
 	fs.StringVar(&c.App.DashboardDir, "dev", "", "serve the dashboard from this folder (development)")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
-	fs.StringVar(&c.DebugAddr, "debug-addr", "", "serve Go's pprof profiles on this address (e.g. 127.0.0.1:6060); off by default")
+	fs.StringVar(&c.DebugAddr, "debug-addr", "", "serve /metrics (Prometheus) and Go's pprof profiles on this address (e.g. 127.0.0.1:6060); off by default")
 	fs.Float64Var(&c.App.RateLimit, "rate-limit", 20, "events per second accepted from one client IP (0: no limit)")
 	fs.IntVar(&c.App.RateBurst, "rate-burst", 200, "burst of events one client IP may send above --rate-limit")
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -85,13 +86,27 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		defer closeAdmin()
 	}
 	if c.DebugAddr != "" {
-		// Profiles on their own listener, never on the public address.
+		// Metrics and profiles on their own listener, never on the public address: they
+		// show the traffic of every site and the server's internals.
 		mux := http.NewServeMux()
+		mux.Handle("/metrics", a.Metrics)
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
 		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-		go func() { log.Warn("debug listener stopped", "err", http.ListenAndServe(c.DebugAddr, mux)) }()
+		dln, err := net.Listen("tcp", c.DebugAddr)
+		if err != nil {
+			ln.Close()
+			a.Close(ctx)
+			return fmt.Errorf("--debug-addr %s: %w", c.DebugAddr, err)
+		}
+		debugSrv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+		defer debugSrv.Close()
+		go func() {
+			if err := debugSrv.Serve(dln); !errors.Is(err, http.ErrServerClosed) {
+				log.Warn("debug listener stopped", "err", err)
+			}
+		}()
 	}
 	served := make(chan error, 1)
 	go func() { served <- httpSrv.Serve(ln) }()
