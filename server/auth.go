@@ -171,13 +171,17 @@ func registerAuth(e *echo.Echo, h *handlers) {
 }
 
 func (h *handlers) setSession(c echo.Context, value string, maxAge int) {
-	setCookie(c, sessionCookie, value, maxAge)
+	h.setCookie(c, sessionCookie, value, maxAge)
 }
 
 // setCookie sets a cookie that only this server's pages send back and no script reads.
-func setCookie(c echo.Context, name, value string, maxAge int) {
+// It is Secure when the browser's connection is HTTPS: TLS to this server, or a trusted
+// proxy's X-Forwarded-Proto or Forwarded proto=https (publicOrigin); a client's own
+// claim is not believed.
+func (h *handlers) setCookie(c echo.Context, name, value string, maxAge int) {
+	scheme, _ := publicOrigin(c.Request(), h.cfg.TrustProxy)
 	c.SetCookie(&http.Cookie{Name: name, Value: value, Path: "/", MaxAge: maxAge, HttpOnly: true,
-		SameSite: http.SameSiteLaxMode, Secure: c.Scheme() == "https"})
+		SameSite: http.SameSiteLaxMode, Secure: scheme == "https"})
 }
 
 // passwordAttempt spends one of the address's password attempts (logins and shared

@@ -113,3 +113,75 @@ func TestForwardedHostFromAnUntrustedPeerIsIgnored(t *testing.T) {
 		t.Fatalf("a client's own X-Forwarded-Host: %d %s; want 403", s, body)
 	}
 }
+
+// secureLogin logs ann in through do and reports whether the cookie is Secure.
+func secureLogin(t *testing.T, do func(method, path, body string, hdr map[string]string) (int, http.Header, string), hdr map[string]string) bool {
+	t.Helper()
+	s, h, body := do(http.MethodPost, "/api/v1/login", `{"email":"ann@example.com","password":"correct horse battery"}`, hdr)
+	if s != 200 {
+		t.Fatalf("login: %d %s", s, body)
+	}
+	return strings.Contains(h.Get("Set-Cookie"), "; Secure")
+}
+
+// The session cookie is Secure when the browser's connection is HTTPS: TLS to this
+// server, or (next test) a trusted proxy's word. A client's own claim of HTTPS is not
+// believed.
+func TestSecureCookieOnlyOverHTTPS(t *testing.T) {
+	f := newFixture(t, app.Config{}) // five logins: the most one address has a minute
+	if err := f.a.Catalog.AddUser(context.Background(), "ann@example.com", "correct horse battery"); err != nil {
+		t.Fatal(err)
+	}
+	direct := browserAt(t, f.srv.URL, "shop.example")
+	for _, claim := range []map[string]string{{"X-Forwarded-Proto": "https"}, {"Forwarded": "proto=https"}, {"X-Forwarded-Ssl": "on"}, {"X-Url-Scheme": "https"}} {
+		if secureLogin(t, direct, claim) {
+			t.Errorf("Secure cookie for a client's own %v without --trust-proxy", claim)
+		}
+	}
+	tls := httptest.NewTLSServer(f.a.Handler)
+	defer tls.Close()
+	overTLS := func(method, path, body string, hdr map[string]string) (int, http.Header, string) {
+		req, _ := http.NewRequest(method, tls.URL+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := tls.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header, string(b)
+	}
+	if !secureLogin(t, overTLS, nil) {
+		t.Error("no Secure cookie over TLS")
+	}
+}
+
+// Behind a trusted proxy that terminates TLS, its X-Forwarded-Proto: https or RFC 7239
+// Forwarded: proto=https makes the cookie Secure; its http does not.
+func TestSecureCookieBehindATrustedTLSProxy(t *testing.T) {
+	f := newFixture(t, app.Config{TrustProxy: loopback()})
+	if err := f.a.Catalog.AddUser(context.Background(), "ann@example.com", "correct horse battery"); err != nil {
+		t.Fatal(err)
+	}
+	if secureLogin(t, browserAt(t, viaProxy(t, f), "analytics.example"), nil) {
+		t.Error("Secure cookie when the trusted proxy says X-Forwarded-Proto: http")
+	}
+	up, _ := url.Parse(f.srv.URL)
+	rfc := httptest.NewServer(&httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
+		pr.SetURL(up)
+		pr.Out.Header.Set("Forwarded", `for=192.0.2.7;host="analytics.example";proto=https`)
+	}})
+	defer rfc.Close()
+	if !secureLogin(t, browserAt(t, rfc.URL, "analytics.example"), map[string]string{"Origin": "https://analytics.example"}) {
+		t.Error("no Secure cookie behind a trusted proxy that says Forwarded: proto=https")
+	}
+	tlsProxy := httptest.NewServer(&httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
+		pr.SetURL(up)
+		pr.SetXForwarded()
+		pr.Out.Header.Set("X-Forwarded-Proto", "https") // as nginx's $scheme on a TLS listener
+	}})
+	defer tlsProxy.Close()
+	if !secureLogin(t, browserAt(t, tlsProxy.URL, "analytics.example"), map[string]string{"Origin": "https://analytics.example"}) {
+		t.Error("no Secure cookie behind a trusted proxy that says X-Forwarded-Proto: https")
+	}
+}

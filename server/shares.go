@@ -191,6 +191,6 @@ func (h *handlers) shareLogin(c echo.Context) error {
 		return newError(http.StatusUnauthorized, "password: is wrong")
 	}
 	exp := h.sessions.now().Add(sessionTTL).Unix()
-	setCookie(c, shareCookieName(s.ID), h.shareCookieValue(s, exp), int(sessionTTL.Seconds()))
+	h.setCookie(c, shareCookieName(s.ID), h.shareCookieValue(s, exp), int(sessionTTL.Seconds()))
 	return c.NoContent(http.StatusNoContent)
 }
