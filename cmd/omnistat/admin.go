@@ -107,7 +107,7 @@ func admin(ctx context.Context, cmd string, args []string, stdin io.Reader, stdo
 	// Flags may follow the positional argument: omnistat site add shop.example --timezone X.
 	var positional []string
 	for len(args) > 0 {
-		if err := parseFlags(fs, args, stderr); err != nil {
+		if err := parseFlags(fs, args, stdout, stderr); err != nil {
 			return err
 		}
 		args = fs.Args()

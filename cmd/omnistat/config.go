@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -45,10 +47,17 @@ func serveFlags(fs *flag.FlagSet, c *config, trust *string) {
 }
 
 // parseFlags parses args, then fills every flag not given from OMNISTAT_<NAME>. Leftover
-// arguments are an error, so a typo is not silently ignored.
-func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) error {
-	fs.SetOutput(stderr)
+// arguments are an error, so a typo is not silently ignored. -h and --help print the
+// flags to stdout and return errHelp; a bad flag prints them to stderr (errUsage).
+func parseFlags(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) error {
+	var out bytes.Buffer
+	fs.SetOutput(&out)
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			_, werr := out.WriteTo(stdout)
+			return errors.Join(errHelp, werr)
+		}
+		out.WriteTo(stderr)
 		return errUsage
 	}
 	given := map[string]bool{}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"flag"
 	"io"
 	"os/exec"
@@ -18,7 +20,7 @@ func TestFlagsHaveEnvironmentTwins(t *testing.T) {
 	var trust string
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	serveFlags(fs, &c, &trust)
-	if err := parseFlags(fs, []string{"--addr", ":7777"}, io.Discard); err != nil {
+	if err := parseFlags(fs, []string{"--addr", ":7777"}, io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	if c.App.DataDir != "/from/env" || c.App.FlushInterval != 250*time.Millisecond {
@@ -30,7 +32,7 @@ func TestFlagsHaveEnvironmentTwins(t *testing.T) {
 	t.Setenv("OMNISTAT_FLUSH_INTERVAL", "soon")
 	fs = flag.NewFlagSet("serve", flag.ContinueOnError)
 	serveFlags(fs, &c, &trust)
-	if err := parseFlags(fs, nil, io.Discard); err == nil || !strings.Contains(err.Error(), "OMNISTAT_FLUSH_INTERVAL") {
+	if err := parseFlags(fs, nil, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "OMNISTAT_FLUSH_INTERVAL") {
 		t.Fatalf("a bad environment value: err = %v; want one naming OMNISTAT_FLUSH_INTERVAL", err)
 	}
 }
@@ -55,5 +57,23 @@ func TestComposeFileIsValid(t *testing.T) {
 	cmd := exec.Command(bin, "-f", filepath.Join("..", "..", "docker-compose.yml"), "config", "-q")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("docker-compose config: %v\n%s", err, out)
+	}
+}
+
+// Asking for help is not an error: every command's -h and --help print its flags to
+// stdout and succeed, as "omnistat --help" does.
+func TestHelpGoesToStdoutAndSucceeds(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"serve", "--help"}, {"serve", "-h"}, {"migrate", "-h"}, {"site", "add", "--help"},
+		{"key", "create", "-h"}, {"user", "add", "--help"}, {"user", "remove", "-h"}, {"demo", "--help"}, {"site", "--help"}} {
+		var stdout, stderr strings.Builder
+		err := run(context.Background(), args, strings.NewReader(""), &stdout, &stderr)
+		if err != nil || stdout.Len() == 0 || stderr.Len() != 0 {
+			t.Errorf("omnistat %s: err %v, %d bytes on stdout, stderr %q; want help on stdout and no error",
+				strings.Join(args, " "), err, stdout.Len(), stderr.String())
+		}
+	}
+	var stdout, stderr strings.Builder
+	if err := run(context.Background(), []string{"serve", "--no-such-flag"}, nil, &stdout, &stderr); !errors.Is(err, errUsage) || stderr.Len() == 0 {
+		t.Errorf("a bad flag: err %v, stderr %q; want a usage error on stderr", err, stderr.String())
 	}
 }

@@ -53,7 +53,18 @@ func main() {
 // printed already. Any other error exits 1.
 var errUsage = errors.New("usage")
 
+// errHelp is a command's -h or --help: its help is printed on stdout, and asking for it
+// is a success.
+var errHelp = errors.New("help")
+
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if err := dispatch(ctx, args, stdin, stdout, stderr); !errors.Is(err, errHelp) {
+		return err
+	}
+	return nil
+}
+
+func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return errUsage
@@ -61,12 +72,16 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	cmd, rest := args[0], args[1:]
 	switch cmd {
 	case "serve":
-		return serve(ctx, rest, stderr)
+		return serve(ctx, rest, stdout, stderr)
 	case "migrate":
 		return migrate(ctx, rest, stdout, stderr)
 	case "demo":
 		return admin(ctx, "demo", rest, stdin, stdout, stderr)
 	case "site", "key", "user":
+		if len(rest) > 0 && (rest[0] == "-h" || rest[0] == "--help" || rest[0] == "-help") {
+			fmt.Fprint(stdout, usage)
+			return nil
+		}
 		if len(rest) == 0 {
 			fmt.Fprint(stderr, usage)
 			return errUsage

@@ -20,7 +20,7 @@ func migrate(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	var c config
 	fs := flag.NewFlagSet("omnistat migrate", flag.ContinueOnError)
 	storageFlags(fs, &c)
-	if err := parseFlags(fs, args, stderr); err != nil {
+	if err := parseFlags(fs, args, stdout, stderr); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -41,13 +41,13 @@ func migrate(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 // serve runs the server until ctx is cancelled (SIGINT/SIGTERM), then shuts down in
 // order: stop taking HTTP requests, seal the spool, ship what it holds, close the store.
-func serve(ctx context.Context, args []string, stderr io.Writer) error {
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	start := time.Now()
 	var c config
 	var trust string
 	fs := flag.NewFlagSet("omnistat serve", flag.ContinueOnError)
 	serveFlags(fs, &c, &trust)
-	if err := parseFlags(fs, args, stderr); err != nil {
+	if err := parseFlags(fs, args, stdout, stderr); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
