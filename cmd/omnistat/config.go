@@ -27,7 +27,7 @@ type config struct {
 func storageFlags(fs *flag.FlagSet, c *config) {
 	fs.StringVar(&c.App.DataDir, "data-dir", "./data", "embedded engine storage (and the default spool)")
 	fs.StringVar(&c.App.ClickHouseURL, "clickhouse-url", "", "clickhouse://user:pass@host:9000/db: use this ClickHouse server instead of the embedded engine")
-	fs.StringVar(&c.App.ChdbLib, "chdb-lib", "", "path of libchdb.so (default: $OMNISTAT_CHDB_LIB, else .cache/chdb/ from `make setup`)")
+	fs.StringVar(&c.App.ChdbLib, "chdb-lib", "", "path of libchdb.so (default: $OMNISTAT_CHDB_LIB, else the .cache/chdb/ that make setup fills)")
 	fs.StringVar(&c.App.Cluster, "cluster", "", "ClickHouse cluster name: DDL runs ON CLUSTER with Replicated and Distributed tables")
 }
 

@@ -77,3 +77,25 @@ func TestHelpGoesToStdoutAndSucceeds(t *testing.T) {
 		t.Errorf("a bad flag: err %v, stderr %q; want a usage error on stderr", err, stderr.String())
 	}
 }
+
+// The help names each flag's argument as Go's flag package reads it from the usage: a
+// back-quoted word in the usage would become the argument's name (-chdb-lib make setup).
+func TestHelpNamesFlagArgumentsPlainly(t *testing.T) {
+	var stdout strings.Builder
+	if err := run(context.Background(), []string{"serve", "-h"}, nil, &stdout, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(stdout.String(), "\n") {
+		if strings.HasPrefix(line, "  -chdb-lib") && line != "  -chdb-lib string" {
+			t.Fatalf("help line %q; want \"  -chdb-lib string\"", line)
+		}
+	}
+	var c config
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	serveFlags(fs, &c, new(string))
+	fs.VisitAll(func(f *flag.Flag) {
+		if strings.Contains(f.Usage, "`") {
+			t.Errorf("-%s's usage has a back-quoted word, which the help prints as its argument: %q", f.Name, f.Usage)
+		}
+	})
+}
