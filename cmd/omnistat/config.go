@@ -67,7 +67,7 @@ func parseFlags(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) error
 		if given[f.Name] || err != nil {
 			return
 		}
-		env := "OMNISTAT_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		env := envName(f.Name)
 		if v, ok := os.LookupEnv(env); ok {
 			if e := f.Value.Set(v); e != nil {
 				err = fmt.Errorf("%s=%q: %v", env, v, e)
@@ -77,25 +77,46 @@ func parseFlags(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) error
 	return err
 }
 
-func parseCIDRs(s string) ([]*net.IPNet, error) {
+// parseCIDRs reads a comma-separated list of CIDRs and single addresses; source names
+// where the list came from (the flag or its environment twin) for the error.
+func parseCIDRs(s, source string) ([]*net.IPNet, error) {
 	var out []*net.IPNet
 	for _, part := range strings.Split(s, ",") {
 		part = strings.TrimSpace(part)
 		if part == "" {
 			continue
 		}
-		if !strings.Contains(part, "/") {
-			if strings.Contains(part, ":") {
-				part += "/128"
+		cidr := part
+		if !strings.Contains(cidr, "/") {
+			if strings.Contains(cidr, ":") {
+				cidr += "/128"
 			} else {
-				part += "/32"
+				cidr += "/32"
 			}
 		}
-		_, n, err := net.ParseCIDR(part)
+		_, n, err := net.ParseCIDR(cidr)
 		if err != nil {
-			return nil, fmt.Errorf("--trust-proxy: %q is not a CIDR like 10.0.0.0/8", part)
+			return nil, fmt.Errorf("%s: %q is not an IP address or a CIDR like 10.0.0.0/8", source, part)
 		}
 		out = append(out, n)
 	}
 	return out, nil
+}
+
+// flagSource names where a flag's value came from: the flag, or its environment twin
+// when the command line did not give it.
+func flagSource(fs *flag.FlagSet, name string) string {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	if env := envName(name); !given {
+		if _, ok := os.LookupEnv(env); ok {
+			return env
+		}
+	}
+	return "--" + name
+}
+
+// envName is a flag's environment twin: --data-dir is OMNISTAT_DATA_DIR.
+func envName(flagName string) string {
+	return "OMNISTAT_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }

@@ -38,12 +38,26 @@ func TestFlagsHaveEnvironmentTwins(t *testing.T) {
 }
 
 func TestParseCIDRs(t *testing.T) {
-	nets, err := parseCIDRs("10.0.0.0/8, 127.0.0.1,::1")
+	nets, err := parseCIDRs("10.0.0.0/8, 127.0.0.1,::1", "--trust-proxy")
 	if err != nil || len(nets) != 3 || nets[1].String() != "127.0.0.1/32" || nets[2].String() != "::1/128" {
 		t.Fatalf("parseCIDRs = %v, %v", nets, err)
 	}
-	if _, err := parseCIDRs("10.0.0.0/99"); err == nil || !strings.Contains(err.Error(), "--trust-proxy") {
+	if _, err := parseCIDRs("10.0.0.0/99", "--trust-proxy"); err == nil || !strings.Contains(err.Error(), "--trust-proxy") {
 		t.Fatalf("bad CIDR: err = %v", err)
+	}
+}
+
+// A bad --trust-proxy is quoted as the user wrote it, and named as the environment
+// variable when it came from there.
+func TestTrustProxyErrorsQuoteWhatWasGiven(t *testing.T) {
+	err := run(context.Background(), []string{"serve", "--trust-proxy", "10.0.0.1/8, 10.0.0.300"}, nil, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), `--trust-proxy: "10.0.0.300" is not`) {
+		t.Errorf("from the flag: %v; want it to quote \"10.0.0.300\" and name --trust-proxy", err)
+	}
+	t.Setenv("OMNISTAT_TRUST_PROXY", "proxy.internal")
+	err = run(context.Background(), []string{"serve"}, nil, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), `OMNISTAT_TRUST_PROXY: "proxy.internal" is not`) || strings.Contains(err.Error(), "--trust-proxy") {
+		t.Errorf("from the environment: %v; want it to quote \"proxy.internal\" and name OMNISTAT_TRUST_PROXY", err)
 	}
 }
 

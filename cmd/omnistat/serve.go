@@ -54,7 +54,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("serve takes no arguments, got %q", fs.Args())
 	}
 	var err error
-	if c.App.TrustProxy, err = parseCIDRs(trust); err != nil {
+	if c.App.TrustProxy, err = parseCIDRs(trust, flagSource(fs, "trust-proxy")); err != nil {
 		return err
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
