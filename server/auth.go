@@ -280,16 +280,23 @@ func (h *handlers) sites(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"sites": out})
 }
 
-// Key management is for logged-in users only: a key cannot mint keys.
-func (h *handlers) userSite(c echo.Context, domain string) (catalog.Site, error) {
+var (
+	errKeysByKey   = newError(http.StatusForbidden, "API keys are managed from the dashboard or the CLI, not with a key")
+	errSharesByKey = newError(http.StatusForbidden, "shared links are managed from the dashboard, not with an API key")
+)
+
+// userSite is the site whose keys or shared links a logged-in user manages. An API key
+// gets refusal instead (a sentence about what it asked for): a key may not mint keys or
+// open a site's reports to anyone.
+func (h *handlers) userSite(c echo.Context, domain string, refusal error) (catalog.Site, error) {
 	if _, ok := bearerToken(c.Request().Header.Get("Authorization")); ok {
-		return catalog.Site{}, newError(http.StatusForbidden, "API keys are managed from the dashboard or the CLI, not with a key")
+		return catalog.Site{}, refusal
 	}
 	return h.siteToManage(c, domain)
 }
 
 func (h *handlers) listKeys(c echo.Context) error {
-	site, err := h.userSite(c, c.QueryParam("site"))
+	site, err := h.userSite(c, c.QueryParam("site"), errKeysByKey)
 	if err != nil {
 		return err
 	}
@@ -316,7 +323,7 @@ func (h *handlers) createKey(c echo.Context) error {
 	if err := decodeStrict(c, &body); err != nil {
 		return err
 	}
-	site, err := h.userSite(c, body.Site)
+	site, err := h.userSite(c, body.Site, errKeysByKey)
 	if err != nil {
 		return err
 	}
@@ -328,7 +335,7 @@ func (h *handlers) createKey(c echo.Context) error {
 }
 
 func (h *handlers) revokeKey(c echo.Context) error {
-	site, err := h.userSite(c, c.QueryParam("site"))
+	site, err := h.userSite(c, c.QueryParam("site"), errKeysByKey)
 	if err != nil {
 		return err
 	}

@@ -101,7 +101,7 @@ func (h *handlers) shareURL(c echo.Context, id string) string {
 
 // listShares is GET /api/v1/shares?site=, for logged-in users.
 func (h *handlers) listShares(c echo.Context) error {
-	site, err := h.userSite(c, c.QueryParam("site"))
+	site, err := h.userSite(c, c.QueryParam("site"), errSharesByKey)
 	if err != nil {
 		return err
 	}
@@ -126,7 +126,7 @@ func (h *handlers) createShare(c echo.Context) error {
 	if err := decodeStrict(c, &body); err != nil {
 		return err
 	}
-	site, err := h.userSite(c, body.Site)
+	site, err := h.userSite(c, body.Site, errSharesByKey)
 	if err != nil {
 		return err
 	}
@@ -139,7 +139,7 @@ func (h *handlers) createShare(c echo.Context) error {
 
 // revokeShare is DELETE /api/v1/shares?site=&id=.
 func (h *handlers) revokeShare(c echo.Context) error {
-	site, err := h.userSite(c, c.QueryParam("site"))
+	site, err := h.userSite(c, c.QueryParam("site"), errSharesByKey)
 	if err != nil {
 		return err
 	}
