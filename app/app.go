@@ -94,6 +94,8 @@ type App struct {
 	Collector *collector.Collector
 	Spool     *spool.Spool
 	Handler   http.Handler
+	// Metrics is GET /metrics, for a private listener (it shows live traffic volume).
+	Metrics   http.Handler
 	log       *slog.Logger
 	geo       *geo.DB
 	ship      func(ctx context.Context, token string, records [][]byte) error
@@ -157,8 +159,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	a.Handler = server.New(server.Config{SessionSecret: secret, Store: st, Catalog: a.Catalog, Collector: a.Collector, Query: query.New(st, a.Catalog),
-		Logger: log, TrustProxy: cfg.TrustProxy, DashboardDir: cfg.DashboardDir, Metrics: spoolMetrics(a.Spool),
+		Logger: log, TrustProxy: cfg.TrustProxy, DashboardDir: cfg.DashboardDir,
 		RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst})
+	a.Metrics = server.Metrics(a.Collector, spoolMetrics(a.Spool))
 	return a, nil
 }
 

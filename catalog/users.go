@@ -14,8 +14,15 @@ import (
 // MinPasswordLength is the shortest password a dashboard user may have.
 const MinPasswordLength = 10
 
-// AddUser creates (or resets the password of) a dashboard user. Passwords are stored as
-// bcrypt hashes.
+// A user's row is versioned like every catalog row (ReplacingMergeTree): each write is
+// a new row with a higher version. Session cookies are signed over the row's version
+// and a fingerprint of its password hash (SessionStamp), so anything written to the
+// user (a new password, EndSessions, RemoveUser) ends every session issued before it,
+// on every server that shares the store: revocation lives in the store, not in one
+// server's memory.
+
+// AddUser creates (or resets the password of) a dashboard user, which ends the user's
+// sessions. Passwords are stored as bcrypt hashes.
 func (c *Catalog) AddUser(ctx context.Context, email, password string) error {
 	addr, err := mail.ParseAddress(strings.TrimSpace(email))
 	if err != nil || addr.Name != "" {
@@ -50,6 +57,46 @@ func (c *Catalog) CheckPassword(ctx context.Context, email, password string) (bo
 	}
 	ok := bcrypt.CompareHashAndPassword(hash, []byte(password)) == nil
 	return ok && len(res.Rows) == 1, nil
+}
+
+func normEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+
+// SessionStamp is a value that changes whenever the user's row is written: it signs the
+// user's session cookies. ErrNotFound when the user does not exist (or was removed).
+func (c *Catalog) SessionStamp(ctx context.Context, email string) (string, error) {
+	res, err := c.st.Query(ctx, "SELECT password_hash, toString(version) FROM users FINAL WHERE email = {e:String} AND deleted = 0",
+		store.Params{"e": normEmail(email)})
+	if err != nil {
+		return "", wrap("SessionStamp", err)
+	}
+	if len(res.Rows) != 1 {
+		return "", ErrNotFound
+	}
+	hash := asString(res.Rows[0][0])
+	if len(hash) > 16 {
+		hash = hash[len(hash)-16:]
+	}
+	return hash + "|" + asString(res.Rows[0][1]), nil
+}
+
+// EndSessions ends every session of the user, in every browser: it writes the user's
+// row again, unchanged but for a higher version.
+func (c *Catalog) EndSessions(ctx context.Context, email string) error {
+	err := c.st.Exec(ctx, `INSERT INTO users (email, password_hash, created_at, deleted, version)
+		SELECT email, password_hash, created_at, 0, {v:UInt64} FROM users FINAL WHERE email = {e:String} AND deleted = 0`,
+		store.Params{"e": normEmail(email), "v": c.version()})
+	return wrap("EndSessions", err)
+}
+
+// RemoveUser deletes a dashboard user, which ends the user's sessions. ErrNotFound when
+// there is no such user.
+func (c *Catalog) RemoveUser(ctx context.Context, email string) error {
+	if _, err := c.SessionStamp(ctx, email); err != nil {
+		return err
+	}
+	err := c.st.Exec(ctx, "INSERT INTO users (email, password_hash, created_at, deleted, version) VALUES ({e:String}, '', {t:DateTime('UTC')}, 1, {v:UInt64})",
+		store.Params{"e": normEmail(email), "t": c.nowText(), "v": c.version()})
+	return wrap("RemoveUser", err)
 }
 
 var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("not a real password, only for timing"), bcrypt.DefaultCost)

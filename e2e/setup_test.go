@@ -1,11 +1,16 @@
 package e2e
 
 import (
+	"errors"
+	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/omnistat/omnistat/internal/apptest"
+	"github.com/omnistat/omnistat/store/embedded"
 )
 
 // Without the embedded engine and without --clickhouse-url, serve says how to get one.
@@ -20,6 +25,35 @@ func TestServeWithoutEngineSaysWhatToDo(t *testing.T) {
 	for _, want := range []string{"libchdb.so", "make setup", "--clickhouse-url"} {
 		if !strings.Contains(string(out), want) {
 			t.Fatalf("serve's error does not mention %q:\n%s", want, out)
+		}
+	}
+}
+
+// A management command run where there is neither a running server nor its data (a
+// second terminal in another directory) must not make a new, empty store and report
+// success: it fails and says where it looked and what to do.
+func TestAdminCommandElsewhereSaysWhereItLooked(t *testing.T) {
+	lib, err := embedded.FindLibrary("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"site", "add", "elsewhere.example"}, {"user", "add", "me@example.com", "--password", "correct horse battery"}} {
+		dir := t.TempDir()
+		cmd := exec.Command(apptest.Binary(t), args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), embedded.LibEnv+"="+lib) // the engine is found from anywhere
+		out, err := cmd.CombinedOutput()
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+			t.Fatalf("omnistat %s in an empty directory: %v\n%s; want exit code 1", strings.Join(args, " "), err, out)
+		}
+		for _, want := range []string{filepath.Join(dir, "data"), "--data-dir"} {
+			if !strings.Contains(string(out), want) {
+				t.Fatalf("omnistat %s: the error does not mention %q:\n%s", strings.Join(args, " "), want, out)
+			}
+		}
+		if _, err := os.Stat(filepath.Join(dir, "data")); !os.IsNotExist(err) {
+			t.Fatalf("omnistat %s made ./data: %v", strings.Join(args, " "), err)
 		}
 	}
 }
@@ -42,6 +76,19 @@ func TestCLIAgainstRunningServer(t *testing.T) {
 	if out := srv.CLI("user", "add", "ann@example.com", "--password", "correct horse battery"); !strings.Contains(out, "ann@example.com") {
 		t.Fatalf("user add printed %q", out)
 	}
+	cookie := loginCookie(t, srv.URL, "ann@example.com", "correct horse battery")
+	if s := sessionStatus(t, srv.URL, cookie); s != 200 {
+		t.Fatalf("session after login: %d", s)
+	}
+	if out := srv.CLI("user", "remove", "ann@example.com"); !strings.Contains(out, "ann@example.com") {
+		t.Fatalf("user remove printed %q", out)
+	}
+	if s := sessionStatus(t, srv.URL, cookie); s != 401 {
+		t.Fatalf("the removed user's session: %d; want 401", s)
+	}
+	if _, err := apptest.RunCLI(t, "user", "remove", "ann@example.com", "--data-dir", srv.DataDir); err == nil || !strings.Contains(err.Error(), "there is no dashboard user ann@example.com") {
+		t.Fatalf("removing a removed user: %v", err)
+	}
 	if out := srv.CLI("demo", "--days", "3"); !strings.Contains(out, "demo.example") {
 		t.Fatalf("demo printed %q", out)
 	}
@@ -56,4 +103,30 @@ func TestCLIAgainstRunningServer(t *testing.T) {
 	if err != nil || !strings.HasPrefix(out, "os_") {
 		t.Fatalf("key create without a server: %q %v", out, err)
 	}
+}
+
+// loginCookie logs in through the API and returns the session cookie.
+func loginCookie(t *testing.T, base, email, password string) string {
+	t.Helper()
+	resp, err := http.Post(base+"/api/v1/login", "application/json", strings.NewReader(`{"email":"`+email+`","password":"`+password+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("login as %s: %d", email, resp.StatusCode)
+	}
+	return strings.Split(resp.Header.Get("Set-Cookie"), ";")[0]
+}
+
+func sessionStatus(t *testing.T, base, cookie string) int {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, base+"/api/v1/session", nil)
+	req.Header.Set("Cookie", cookie)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }

@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/omnistat/omnistat/store"
@@ -145,7 +146,10 @@ func text(v any) string {
 	return fmt.Sprint(v)
 }
 
-// WriteCSV writes the rows with a header line: dimensions, then metrics.
+// WriteCSV writes the rows with a header line: dimensions, then metrics. Dimension
+// values are text, often a visitor's (a campaign, a title): one that starts like a
+// formula is written with a leading apostrophe, so a spreadsheet shows it instead of
+// running it (OWASP, "CSV injection"). Metrics are numbers and written as they are.
 func (r *Response) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	header := append(append([]string{}, r.Meta.Dimensions...), r.Meta.Metrics...)
@@ -153,7 +157,10 @@ func (r *Response) WriteCSV(w io.Writer) error {
 		return err
 	}
 	for _, row := range r.Results {
-		rec := append([]string{}, row.Dimensions...)
+		rec := make([]string, 0, len(row.Dimensions)+len(row.Metrics))
+		for _, d := range row.Dimensions {
+			rec = append(rec, textCell(d))
+		}
 		for _, m := range row.Metrics {
 			rec = append(rec, strconv.FormatFloat(m, 'f', -1, 64))
 		}
@@ -163,6 +170,14 @@ func (r *Response) WriteCSV(w io.Writer) error {
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// textCell is a text value as a CSV cell that no spreadsheet runs as a formula.
+func textCell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }
 
 // percent is a/b × 100 rounded to 2 decimals (the contract's rates), 0 when b is 0 or

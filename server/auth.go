@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -19,10 +20,14 @@ import (
 )
 
 // Dashboard users log in with e-mail and password and get a session cookie: the
-// e-mail and an expiry, signed with a server secret (HMAC-SHA256), HttpOnly,
+// e-mail and an expiry, signed with a server secret (HMAC-SHA256) over the user's
+// catalog.SessionStamp too, so that logging out, a new password or removing the user
+// ends every session of that user on every server of the store. HttpOnly,
 // SameSite=Lax, Secure behind TLS. Requests that change something with that cookie must
 // also carry X-CSRF-Token, a second HMAC of the session that only the dashboard's own
-// JavaScript can read (GET /api/v1/session), and come from the same origin. Every
+// JavaScript can read (GET /api/v1/session), and come from the same origin; so must
+// login (JSON only) and logout, so another site can neither log a user out nor into
+// an account of its choosing. Every
 // dashboard user may see every site of this server; API keys are scoped to sites.
 
 const (
@@ -42,15 +47,17 @@ func (s sessions) sign(payload string) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
-func (s sessions) issue(email string) string {
+// issue makes a session token for email, signed over the user's session stamp.
+func (s sessions) issue(email, stamp string) string {
 	payload := base64.RawURLEncoding.EncodeToString([]byte(email + "|" + strconv.FormatInt(s.now().Add(sessionTTL).Unix(), 10)))
-	return payload + "." + s.sign("session|"+payload)
+	return payload + "." + s.sign("session|"+payload+"|"+stamp)
 }
 
-// check returns the e-mail of a valid, unexpired session token.
-func (s sessions) check(token string) (string, bool) {
-	payload, sig, ok := strings.Cut(token, ".")
-	if !ok || subtle.ConstantTimeCompare([]byte(sig), []byte(s.sign("session|"+payload))) != 1 {
+// claim returns the e-mail an unexpired session token names, before its signature is
+// checked against the user's stamp with valid.
+func (s sessions) claim(token string) (string, bool) {
+	payload, _, ok := strings.Cut(token, ".")
+	if !ok {
 		return "", false
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(payload)
@@ -63,6 +70,12 @@ func (s sessions) check(token string) (string, bool) {
 		return "", false
 	}
 	return email, true
+}
+
+// valid reports whether token was issued with the user's current stamp.
+func (s sessions) valid(token, stamp string) bool {
+	payload, sig, _ := strings.Cut(token, ".")
+	return subtle.ConstantTimeCompare([]byte(sig), []byte(s.sign("session|"+payload+"|"+stamp))) == 1
 }
 
 func (s sessions) csrf(token string) string { return s.sign("csrf|" + token) }
@@ -118,8 +131,18 @@ func (h *handlers) sessionUser(c echo.Context) (email, token string, err error) 
 	if err != nil {
 		return "", "", errNoSession
 	}
-	email, ok := h.sessions.check(ck.Value)
+	email, ok := h.sessions.claim(ck.Value)
 	if !ok {
+		return "", "", errNoSession
+	}
+	stamp, err := h.cfg.Catalog.SessionStamp(c.Request().Context(), email)
+	if errors.Is(err, catalog.ErrNotFound) {
+		return "", "", errNoSession
+	}
+	if err != nil {
+		return "", "", err
+	}
+	if !h.sessions.valid(ck.Value, stamp) {
 		return "", "", errNoSession
 	}
 	return email, ck.Value, nil
@@ -131,10 +154,8 @@ func (h *handlers) checkCSRF(c echo.Context, token string) error {
 	if subtle.ConstantTimeCompare([]byte(r.Header.Get("X-CSRF-Token")), []byte(h.sessions.csrf(token))) != 1 {
 		return newError(http.StatusForbidden, "X-CSRF-Token is missing or wrong; reload the dashboard")
 	}
-	if o := r.Header.Get("Origin"); o != "" && o != "null" {
-		if !strings.EqualFold(strings.TrimPrefix(strings.TrimPrefix(o, "https://"), "http://"), r.Host) {
-			return newError(http.StatusForbidden, "origin %s may not change this server's data", o)
-		}
+	if !sameOrigin(r, h.cfg.TrustProxy) {
+		return newError(http.StatusForbidden, "origin %s may not change this server's data", r.Header.Get("Origin"))
 	}
 	return nil
 }
@@ -150,13 +171,17 @@ func registerAuth(e *echo.Echo, h *handlers) {
 }
 
 func (h *handlers) setSession(c echo.Context, value string, maxAge int) {
-	setCookie(c, sessionCookie, value, maxAge)
+	h.setCookie(c, sessionCookie, value, maxAge)
 }
 
 // setCookie sets a cookie that only this server's pages send back and no script reads.
-func setCookie(c echo.Context, name, value string, maxAge int) {
+// It is Secure when the browser's connection is HTTPS: TLS to this server, or a trusted
+// proxy's X-Forwarded-Proto or Forwarded proto=https (publicOrigin); a client's own
+// claim is not believed.
+func (h *handlers) setCookie(c echo.Context, name, value string, maxAge int) {
+	scheme, _ := publicOrigin(c.Request(), h.cfg.TrustProxy)
 	c.SetCookie(&http.Cookie{Name: name, Value: value, Path: "/", MaxAge: maxAge, HttpOnly: true,
-		SameSite: http.SameSiteLaxMode, Secure: c.Scheme() == "https"})
+		SameSite: http.SameSiteLaxMode, Secure: scheme == "https"})
 }
 
 // passwordAttempt spends one of the address's password attempts (logins and shared
@@ -169,8 +194,17 @@ func (h *handlers) passwordAttempt(c echo.Context) error {
 	return nil
 }
 
-// login is POST /api/v1/login {"email", "password"}, rate limited per IP.
+// login is POST /api/v1/login {"email", "password"}, rate limited per IP. It must come
+// from this server's origin and be JSON, which a cross-site form cannot send: otherwise
+// another site could log a user into the other site's account (login CSRF).
 func (h *handlers) login(c echo.Context) error {
+	r := c.Request()
+	if !sameOrigin(r, h.cfg.TrustProxy) {
+		return newError(http.StatusForbidden, "origin %s may not log in to this server", r.Header.Get("Origin"))
+	}
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+		return newError(http.StatusUnsupportedMediaType, "Content-Type: must be application/json, not %q", r.Header.Get("Content-Type"))
+	}
 	if err := h.passwordAttempt(c); err != nil {
 		return err
 	}
@@ -189,12 +223,26 @@ func (h *handlers) login(c echo.Context) error {
 		return newError(http.StatusUnauthorized, "e-mail or password is wrong")
 	}
 	email := strings.ToLower(strings.TrimSpace(body.Email))
-	token := h.sessions.issue(email)
+	stamp, err := h.cfg.Catalog.SessionStamp(c.Request().Context(), email)
+	if err != nil {
+		return err
+	}
+	token := h.sessions.issue(email, stamp)
 	h.setSession(c, token, int(sessionTTL.Seconds()))
 	return c.JSON(http.StatusOK, map[string]string{"email": email, "csrf": h.sessions.csrf(token)})
 }
 
+// logout is POST /api/v1/logout: it ends every session of the user, in every
+// browser, not only this browser's cookie (which could have been copied).
 func (h *handlers) logout(c echo.Context) error {
+	if !sameOrigin(c.Request(), h.cfg.TrustProxy) {
+		return newError(http.StatusForbidden, "origin %s may not log out of this server", c.Request().Header.Get("Origin"))
+	}
+	if email, _, err := h.sessionUser(c); err == nil {
+		if err := h.cfg.Catalog.EndSessions(c.Request().Context(), email); err != nil {
+			return err
+		}
+	}
 	h.setSession(c, "", -1)
 	return c.NoContent(http.StatusNoContent)
 }
@@ -232,16 +280,23 @@ func (h *handlers) sites(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"sites": out})
 }
 
-// Key management is for logged-in users only: a key cannot mint keys.
-func (h *handlers) userSite(c echo.Context, domain string) (catalog.Site, error) {
+var (
+	errKeysByKey   = newError(http.StatusForbidden, "API keys are managed from the dashboard or the CLI, not with a key")
+	errSharesByKey = newError(http.StatusForbidden, "shared links are managed from the dashboard, not with an API key")
+)
+
+// userSite is the site whose keys or shared links a logged-in user manages. An API key
+// gets refusal instead (a sentence about what it asked for): a key may not mint keys or
+// open a site's reports to anyone.
+func (h *handlers) userSite(c echo.Context, domain string, refusal error) (catalog.Site, error) {
 	if _, ok := bearerToken(c.Request().Header.Get("Authorization")); ok {
-		return catalog.Site{}, newError(http.StatusForbidden, "API keys are managed from the dashboard or the CLI, not with a key")
+		return catalog.Site{}, refusal
 	}
 	return h.siteToManage(c, domain)
 }
 
 func (h *handlers) listKeys(c echo.Context) error {
-	site, err := h.userSite(c, c.QueryParam("site"))
+	site, err := h.userSite(c, c.QueryParam("site"), errKeysByKey)
 	if err != nil {
 		return err
 	}
@@ -268,7 +323,7 @@ func (h *handlers) createKey(c echo.Context) error {
 	if err := decodeStrict(c, &body); err != nil {
 		return err
 	}
-	site, err := h.userSite(c, body.Site)
+	site, err := h.userSite(c, body.Site, errKeysByKey)
 	if err != nil {
 		return err
 	}
@@ -280,7 +335,7 @@ func (h *handlers) createKey(c echo.Context) error {
 }
 
 func (h *handlers) revokeKey(c echo.Context) error {
-	site, err := h.userSite(c, c.QueryParam("site"))
+	site, err := h.userSite(c, c.QueryParam("site"), errKeysByKey)
 	if err != nil {
 		return err
 	}

@@ -360,7 +360,12 @@ func TestMetricsAndHealth(t *testing.T) {
 	f.do(http.MethodPost, "/api/event", `{"site":"shop.example","name":"pageview","url":"https://shop.example/"}`, nil)
 	f.do(http.MethodPost, "/api/event", `{"site":"shop.example"}`, nil)
 	f.stored("SELECT 1")
-	s, _, body := f.do(http.MethodGet, "/metrics", "", nil)
+	if s, _, body := f.do(http.MethodGet, "/metrics", "", nil); s != 404 || strings.Contains(body, "omnistat_") {
+		t.Fatalf("/metrics on the public handler: %d %s; want 404", s, body)
+	}
+	rec := httptest.NewRecorder()
+	f.a.Metrics.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	s, body := rec.Code, rec.Body.String()
 	for _, want := range []string{"omnistat_events_accepted_total 1", `omnistat_events_rejected_total{reason="invalid"} 1`,
 		"omnistat_spool_bytes 0", "omnistat_flush_events_total 1", "omnistat_flush_last_batch_events 1"} {
 		if s != 200 || !strings.Contains(body, want) {

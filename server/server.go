@@ -29,8 +29,6 @@ type Config struct {
 	Query      *query.Engine
 	Logger     *slog.Logger
 	TrustProxy []*net.IPNet // proxies whose X-Forwarded-For is believed
-	// Metrics writes extra Prometheus lines (spool, flush) after the collector's.
-	Metrics func(w http.ResponseWriter)
 	// DashboardDir serves the dashboard from this folder instead of the embedded copy.
 	DashboardDir string
 	// RateLimit is events per second per client IP on the collection endpoints
@@ -52,7 +50,6 @@ func New(cfg Config) *echo.Echo {
 		loginLimiter: newIPLimiter(5.0/60, 5), sessions: sessions{secret: cfg.SessionSecret, now: time.Now}}
 
 	e.GET("/healthz", h.health)
-	e.GET("/metrics", h.metrics)
 
 	registerCollection(e, h)               // shared/spec/API.md §2, collect.go
 	registerReporting(e, h)                // §3, report.go

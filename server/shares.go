@@ -92,13 +92,16 @@ type shareJSON struct {
 	URL string `json:"url"`
 }
 
-func shareURL(c echo.Context, id string) string {
-	return c.Scheme() + "://" + c.Request().Host + "/share/" + id
+// shareURL is the link as the browser that asked for it reaches this server (through
+// a trusted proxy, the proxy's public address).
+func (h *handlers) shareURL(c echo.Context, id string) string {
+	scheme, host := publicOrigin(c.Request(), h.cfg.TrustProxy)
+	return scheme + "://" + host + "/share/" + id
 }
 
 // listShares is GET /api/v1/shares?site=, for logged-in users.
 func (h *handlers) listShares(c echo.Context) error {
-	site, err := h.userSite(c, c.QueryParam("site"))
+	site, err := h.userSite(c, c.QueryParam("site"), errSharesByKey)
 	if err != nil {
 		return err
 	}
@@ -108,7 +111,7 @@ func (h *handlers) listShares(c echo.Context) error {
 	}
 	out := make([]shareJSON, len(shares))
 	for i, s := range shares {
-		out[i] = shareJSON{s, shareURL(c, s.ID)}
+		out[i] = shareJSON{s, h.shareURL(c, s.ID)}
 	}
 	return c.JSON(http.StatusOK, map[string]any{"shares": out})
 }
@@ -123,7 +126,7 @@ func (h *handlers) createShare(c echo.Context) error {
 	if err := decodeStrict(c, &body); err != nil {
 		return err
 	}
-	site, err := h.userSite(c, body.Site)
+	site, err := h.userSite(c, body.Site, errSharesByKey)
 	if err != nil {
 		return err
 	}
@@ -131,12 +134,12 @@ func (h *handlers) createShare(c echo.Context) error {
 	if err != nil {
 		return newError(http.StatusBadRequest, "%s", err.Error())
 	}
-	return c.JSON(http.StatusCreated, shareJSON{s, shareURL(c, s.ID)})
+	return c.JSON(http.StatusCreated, shareJSON{s, h.shareURL(c, s.ID)})
 }
 
 // revokeShare is DELETE /api/v1/shares?site=&id=.
 func (h *handlers) revokeShare(c echo.Context) error {
-	site, err := h.userSite(c, c.QueryParam("site"))
+	site, err := h.userSite(c, c.QueryParam("site"), errSharesByKey)
 	if err != nil {
 		return err
 	}
@@ -188,6 +191,6 @@ func (h *handlers) shareLogin(c echo.Context) error {
 		return newError(http.StatusUnauthorized, "password: is wrong")
 	}
 	exp := h.sessions.now().Add(sessionTTL).Unix()
-	setCookie(c, shareCookieName(s.ID), h.shareCookieValue(s, exp), int(sessionTTL.Seconds()))
+	h.setCookie(c, shareCookieName(s.ID), h.shareCookieValue(s, exp), int(sessionTTL.Seconds()))
 	return c.NoContent(http.StatusNoContent)
 }

@@ -21,7 +21,7 @@ func TestSharedLinks(t *testing.T) {
 	if _, err := f.a.Catalog.AddSite(ctx, "other.example", "UTC"); err != nil {
 		t.Fatal(err)
 	}
-	s, hdr, body := f.do(http.MethodPost, "/api/v1/login", `{"email":"ann@example.com","password":"correct horse battery"}`, nil)
+	s, hdr, body := f.do(http.MethodPost, "/api/v1/login", `{"email":"ann@example.com","password":"correct horse battery"}`, asJSON)
 	if s != 200 {
 		t.Fatalf("login: %d %s", s, body)
 	}
@@ -146,4 +146,21 @@ func TestSharedLinks(t *testing.T) {
 			t.Fatalf("info of a revoked link: %d", s)
 		}
 	})
+}
+
+// Shared links are managed by logged-in users; an API key asking is told so, in words
+// about shared links.
+func TestSharedLinksWithAnAPIKeySaySo(t *testing.T) {
+	f := newFixture(t, app.Config{})
+	auth := map[string]string{"Authorization": "Bearer " + f.key}
+	for _, tc := range []struct{ method, path, body string }{
+		{http.MethodGet, "/api/v1/shares?site=shop.example", ""},
+		{http.MethodPost, "/api/v1/shares", `{"site":"shop.example","name":"x"}`},
+		{http.MethodDelete, "/api/v1/shares?site=shop.example&id=x", ""},
+	} {
+		s, _, body := f.do(tc.method, tc.path, tc.body, auth)
+		if s != 403 || !strings.Contains(body, "shared links") || strings.Contains(body, "API keys are managed") {
+			t.Errorf("%s %s with a key: %d %s; want 403 about shared links", tc.method, tc.path, s, body)
+		}
+	}
 }

@@ -21,9 +21,11 @@ import (
 	"github.com/omnistat/omnistat/app"
 	"github.com/omnistat/omnistat/catalog"
 	"github.com/omnistat/omnistat/store"
+	"github.com/omnistat/omnistat/store/embedded"
 )
 
-// adminRequest is one management command (site add, key create, user add), parsed.
+// adminRequest is one management command (site add, key create, user add, user
+// remove, demo), parsed.
 type adminRequest struct {
 	Cmd      string `json:"cmd"`
 	Domain   string `json:"domain,omitempty"`
@@ -63,13 +65,24 @@ func execAdmin(ctx context.Context, cat *catalog.Catalog, st store.Store, req ad
 			return "", err
 		}
 		return fmt.Sprintf("user %s can now log in\n", strings.ToLower(req.Email)), nil
+	case "user remove":
+		email := strings.ToLower(strings.TrimSpace(req.Email))
+		err := cat.RemoveUser(ctx, email)
+		if errors.Is(err, catalog.ErrNotFound) {
+			return "", fmt.Errorf("there is no dashboard user %s", email)
+		}
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("user %s is removed; their sessions have ended\n", email), nil
 	}
 	return "", fmt.Errorf("unknown command %q", req.Cmd)
 }
 
 // admin parses a management command and runs it: through the running server's admin
 // socket when one is listening on the data directory (the embedded engine allows one
-// process per directory), else by opening the store itself.
+// process per directory), else by opening the store itself when the directory holds
+// one (the server is stopped).
 func admin(ctx context.Context, cmd string, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	var c config
 	fs := flag.NewFlagSet("omnistat "+cmd, flag.ContinueOnError)
@@ -83,6 +96,7 @@ func admin(ctx context.Context, cmd string, args []string, stdin io.Reader, stdo
 		fs.StringVar(&req.Name, "name", "", "a name to recognise the key by")
 	case "user add":
 		fs.StringVar(&req.Password, "password", "", "the password (prompted for when not given)")
+	case "user remove":
 	case "demo":
 		fs.StringVar(&req.Domain, "site", "demo.example", "the demo site (created if missing)")
 		fs.IntVar(&req.Days, "days", 30, "days of traffic, ending now")
@@ -93,7 +107,7 @@ func admin(ctx context.Context, cmd string, args []string, stdin io.Reader, stdo
 	// Flags may follow the positional argument: omnistat site add shop.example --timezone X.
 	var positional []string
 	for len(args) > 0 {
-		if err := parseFlags(fs, args, stderr); err != nil {
+		if err := parseFlags(fs, args, stdout, stderr); err != nil {
 			return err
 		}
 		args = fs.Args()
@@ -116,6 +130,11 @@ func admin(ctx context.Context, cmd string, args []string, stdin io.Reader, stdo
 		if len(positional) != 0 || req.Days < 1 || req.Days > 400 {
 			return fmt.Errorf("usage: omnistat demo [--site demo.example] [--days 30] (1 to 400 days)")
 		}
+	case "user remove":
+		if len(positional) != 1 {
+			return fmt.Errorf("usage: omnistat user remove EMAIL")
+		}
+		req.Email = positional[0]
 	case "user add":
 		if len(positional) != 1 {
 			return fmt.Errorf("usage: omnistat user add EMAIL [--password P]")
@@ -138,6 +157,12 @@ func admin(ctx context.Context, cmd string, args []string, stdin io.Reader, stdo
 			_, err = io.WriteString(stdout, out)
 			return err
 		}
+	}
+	if c.App.ClickHouseURL == "" && !embedded.Holds(c.App.DataDir) {
+		// Opening the store here would make a new, empty one that the server never reads.
+		dir, _ := filepath.Abs(c.App.DataDir)
+		return fmt.Errorf("no running server and no Omnistat data in %s (no admin socket %s, no database): "+
+			"run the command from the directory the server runs in, or pass --data-dir with the server's data directory", dir, socketPath(dir))
 	}
 	st, _, err := app.OpenMigrated(ctx, c.App)
 	if err != nil {

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -25,7 +27,7 @@ type config struct {
 func storageFlags(fs *flag.FlagSet, c *config) {
 	fs.StringVar(&c.App.DataDir, "data-dir", "./data", "embedded engine storage (and the default spool)")
 	fs.StringVar(&c.App.ClickHouseURL, "clickhouse-url", "", "clickhouse://user:pass@host:9000/db: use this ClickHouse server instead of the embedded engine")
-	fs.StringVar(&c.App.ChdbLib, "chdb-lib", "", "path of libchdb.so (default: $OMNISTAT_CHDB_LIB, else .cache/chdb/ from `make setup`)")
+	fs.StringVar(&c.App.ChdbLib, "chdb-lib", "", "path of libchdb.so (default: $OMNISTAT_CHDB_LIB, else the .cache/chdb/ that make setup fills)")
 	fs.StringVar(&c.App.Cluster, "cluster", "", "ClickHouse cluster name: DDL runs ON CLUSTER with Replicated and Distributed tables")
 }
 
@@ -39,16 +41,23 @@ func serveFlags(fs *flag.FlagSet, c *config, trust *string) {
 	fs.Int64Var(&c.App.SpoolMaxBytes, "spool-max-bytes", 1<<30, "spool size above which events are refused with 503")
 	fs.StringVar(&c.App.DashboardDir, "dev", "", "serve the dashboard from this folder (development)")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
-	fs.StringVar(&c.DebugAddr, "debug-addr", "", "serve Go's pprof profiles on this address (e.g. 127.0.0.1:6060); off by default")
+	fs.StringVar(&c.DebugAddr, "debug-addr", "", "serve /metrics (Prometheus) and Go's pprof profiles on this address (e.g. 127.0.0.1:6060); off by default")
 	fs.Float64Var(&c.App.RateLimit, "rate-limit", 20, "events per second accepted from one client IP (0: no limit)")
 	fs.IntVar(&c.App.RateBurst, "rate-burst", 200, "burst of events one client IP may send above --rate-limit")
 }
 
 // parseFlags parses args, then fills every flag not given from OMNISTAT_<NAME>. Leftover
-// arguments are an error, so a typo is not silently ignored.
-func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) error {
-	fs.SetOutput(stderr)
+// arguments are an error, so a typo is not silently ignored. -h and --help print the
+// flags to stdout and return errHelp; a bad flag prints them to stderr (errUsage).
+func parseFlags(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) error {
+	var out bytes.Buffer
+	fs.SetOutput(&out)
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			_, werr := out.WriteTo(stdout)
+			return errors.Join(errHelp, werr)
+		}
+		out.WriteTo(stderr)
 		return errUsage
 	}
 	given := map[string]bool{}
@@ -58,7 +67,7 @@ func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) error {
 		if given[f.Name] || err != nil {
 			return
 		}
-		env := "OMNISTAT_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		env := envName(f.Name)
 		if v, ok := os.LookupEnv(env); ok {
 			if e := f.Value.Set(v); e != nil {
 				err = fmt.Errorf("%s=%q: %v", env, v, e)
@@ -68,25 +77,46 @@ func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) error {
 	return err
 }
 
-func parseCIDRs(s string) ([]*net.IPNet, error) {
+// parseCIDRs reads a comma-separated list of CIDRs and single addresses; source names
+// where the list came from (the flag or its environment twin) for the error.
+func parseCIDRs(s, source string) ([]*net.IPNet, error) {
 	var out []*net.IPNet
 	for _, part := range strings.Split(s, ",") {
 		part = strings.TrimSpace(part)
 		if part == "" {
 			continue
 		}
-		if !strings.Contains(part, "/") {
-			if strings.Contains(part, ":") {
-				part += "/128"
+		cidr := part
+		if !strings.Contains(cidr, "/") {
+			if strings.Contains(cidr, ":") {
+				cidr += "/128"
 			} else {
-				part += "/32"
+				cidr += "/32"
 			}
 		}
-		_, n, err := net.ParseCIDR(part)
+		_, n, err := net.ParseCIDR(cidr)
 		if err != nil {
-			return nil, fmt.Errorf("--trust-proxy: %q is not a CIDR like 10.0.0.0/8", part)
+			return nil, fmt.Errorf("%s: %q is not an IP address or a CIDR like 10.0.0.0/8", source, part)
 		}
 		out = append(out, n)
 	}
 	return out, nil
+}
+
+// flagSource names where a flag's value came from: the flag, or its environment twin
+// when the command line did not give it.
+func flagSource(fs *flag.FlagSet, name string) string {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	if env := envName(name); !given {
+		if _, ok := os.LookupEnv(env); ok {
+			return env
+		}
+	}
+	return "--" + name
+}
+
+// envName is a flag's environment twin: --data-dir is OMNISTAT_DATA_DIR.
+func envName(flagName string) string {
+	return "OMNISTAT_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }

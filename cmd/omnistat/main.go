@@ -22,6 +22,7 @@ Usage:
   omnistat site add DOMAIN [--timezone TZ]     register a site; prints its id
   omnistat key create --site DOMAIN [--name N] print a new API key (shown once)
   omnistat user add EMAIL [--password P]       create a dashboard user (prompts for the password)
+  omnistat user remove EMAIL                   delete a dashboard user and end their sessions
   omnistat demo [--site demo.example] [--days 30]  fill a demo site with realistic traffic
   omnistat version                             print the version
 
@@ -40,16 +41,30 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, errUsage) {
-			fmt.Fprintln(os.Stderr, "omnistat:", err)
+		if errors.Is(err, errUsage) {
+			os.Exit(2)
 		}
-		os.Exit(2)
+		fmt.Fprintln(os.Stderr, "omnistat:", err)
+		os.Exit(1)
 	}
 }
 
+// errUsage is a command line that could not be parsed (exit code 2); the usage text is
+// printed already. Any other error exits 1.
 var errUsage = errors.New("usage")
 
+// errHelp is a command's -h or --help: its help is printed on stdout, and asking for it
+// is a success.
+var errHelp = errors.New("help")
+
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if err := dispatch(ctx, args, stdin, stdout, stderr); !errors.Is(err, errHelp) {
+		return err
+	}
+	return nil
+}
+
+func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return errUsage
@@ -57,12 +72,16 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	cmd, rest := args[0], args[1:]
 	switch cmd {
 	case "serve":
-		return serve(ctx, rest, stderr)
+		return serve(ctx, rest, stdout, stderr)
 	case "migrate":
 		return migrate(ctx, rest, stdout, stderr)
 	case "demo":
 		return admin(ctx, "demo", rest, stdin, stdout, stderr)
 	case "site", "key", "user":
+		if len(rest) > 0 && (rest[0] == "-h" || rest[0] == "--help" || rest[0] == "-help") {
+			fmt.Fprint(stdout, usage)
+			return nil
+		}
 		if len(rest) == 0 {
 			fmt.Fprint(stderr, usage)
 			return errUsage

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -19,7 +20,7 @@ func migrate(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	var c config
 	fs := flag.NewFlagSet("omnistat migrate", flag.ContinueOnError)
 	storageFlags(fs, &c)
-	if err := parseFlags(fs, args, stderr); err != nil {
+	if err := parseFlags(fs, args, stdout, stderr); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -40,20 +41,20 @@ func migrate(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 // serve runs the server until ctx is cancelled (SIGINT/SIGTERM), then shuts down in
 // order: stop taking HTTP requests, seal the spool, ship what it holds, close the store.
-func serve(ctx context.Context, args []string, stderr io.Writer) error {
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	start := time.Now()
 	var c config
 	var trust string
 	fs := flag.NewFlagSet("omnistat serve", flag.ContinueOnError)
 	serveFlags(fs, &c, &trust)
-	if err := parseFlags(fs, args, stderr); err != nil {
+	if err := parseFlags(fs, args, stdout, stderr); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("serve takes no arguments, got %q", fs.Args())
 	}
 	var err error
-	if c.App.TrustProxy, err = parseCIDRs(trust); err != nil {
+	if c.App.TrustProxy, err = parseCIDRs(trust, flagSource(fs, "trust-proxy")); err != nil {
 		return err
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
@@ -85,13 +86,27 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		defer closeAdmin()
 	}
 	if c.DebugAddr != "" {
-		// Profiles on their own listener, never on the public address.
+		// Metrics and profiles on their own listener, never on the public address: they
+		// show the traffic of every site and the server's internals.
 		mux := http.NewServeMux()
+		mux.Handle("/metrics", a.Metrics)
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
 		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-		go func() { log.Warn("debug listener stopped", "err", http.ListenAndServe(c.DebugAddr, mux)) }()
+		dln, err := net.Listen("tcp", c.DebugAddr)
+		if err != nil {
+			ln.Close()
+			a.Close(ctx)
+			return fmt.Errorf("--debug-addr %s: %w", c.DebugAddr, err)
+		}
+		debugSrv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+		defer debugSrv.Close()
+		go func() {
+			if err := debugSrv.Serve(dln); !errors.Is(err, http.ErrServerClosed) {
+				log.Warn("debug listener stopped", "err", err)
+			}
+		}()
 	}
 	served := make(chan error, 1)
 	go func() { served <- httpSrv.Serve(ln) }()

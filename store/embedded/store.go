@@ -47,6 +47,13 @@ var (
 
 var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
+// Holds reports whether dir is a data directory with Omnistat's database in it (the
+// engine keeps a database's definition in metadata/NAME.sql), without loading the engine.
+func Holds(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, "metadata", "omnistat.sql"))
+	return err == nil
+}
+
 // Open loads the engine (once per process), connects to the data directory and makes
 // sure the database exists.
 func Open(ctx context.Context, o Options) (*Store, error) {
