@@ -14,7 +14,8 @@ type Page struct {
 // NormalizePage turns a full page URL into what reports group by: the lowercased host
 // without "www.", and the path without query string, with no trailing slash (except
 // the root) and without its fragment — unless the fragment is a route ("#/..." or
-// "#!/..."), as single-page apps with hash routing use, where it is the page.
+// "#!/..."), as single-page apps with hash routing use, where it is the page. A path
+// is kept to its first 2,048 characters.
 func NormalizePage(raw string) (Page, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -45,6 +46,6 @@ func normalizeURL(u *url.URL) Page {
 		}
 		path = strings.TrimRight(path, "/") + "/#" + route
 	}
-	p.Path = path
+	p.Path = clip(path, maxURL)
 	return p
 }

@@ -101,7 +101,9 @@ func site(t *testing.T, omnistat string) string {
 		"read":   `<h1>Article</h1><p>Text</p><a id="next" href="/home">Next</a>`,
 		"custom": `<h1>Custom</h1>`,
 		"form":   `<h1>Form</h1><form id="f" name="newsletter" action="/thanks" onsubmit="return false"><input name="e"><button id="send">Send</button></form>`,
+		"long":   `<h1>Long</h1><div data-os-content="partner"><a id="far" href="{other}/landing?ref=` + strings.Repeat("x", 600) + `">Partner</a></div>`,
 	}
+	titles := map[string]string{"long": longTitle}
 	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `<!doctype html><title>Elsewhere</title><h1>Elsewhere</h1>`)
 	}))
@@ -128,14 +130,21 @@ func site(t *testing.T, omnistat string) string {
 omnistat('event', 'signup', {props: {plan: 'pro'}, revenue: {amount: '9.99', currency: 'EUR'}});
 omnistat('identify', 'user-42');</script>`
 		}
+		title := name + " page"
+		if t, ok := titles[name]; ok {
+			title = t
+		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprintf(w, `<!doctype html><html><head><title>%s page</title>%s
+		fmt.Fprintf(w, `<!doctype html><html><head><title>%s</title>%s
 <script defer data-site="%s" %s src="%s/js/omnistat.js"></script></head><body>%s</body></html>`,
-			name, stub, strings.Split(r.Host, ":")[0], r.URL.Query().Get("attrs"), omnistat, body)
+			title, stub, strings.Split(r.Host, ":")[0], r.URL.Query().Get("attrs"), omnistat, body)
 	}))
 	t.Cleanup(srv.Close)
 	return srv.URL
 }
+
+// longTitle is 400 characters, some of them two bytes long: over the contract's 300.
+var longTitle = strings.Repeat("Très long titre ", 25)
 
 // The tracker in a real browser: every behaviour ends as rows in ClickHouse.
 func TestTrackerInRealBrowser(t *testing.T) {
@@ -290,6 +299,37 @@ func TestTrackerInRealBrowser(t *testing.T) {
 			if e.Name == "form_submit" && e.Props != `{"form":"f"}` {
 				t.Fatalf("form_submit props %s", e.Props)
 			}
+		}
+	})
+
+	t.Run("long title, URL and link are cut, not refused", func(t *testing.T) {
+		id, origin := newSite(t, "long.test")
+		state := strings.Repeat("s", 2100)
+		browser.Do(t, b, 20*time.Second, chromedp.Navigate(origin+"/long?state="+state+"&utm_source=newsletter&utm_medium=email"),
+			chromedp.WaitVisible(chromedp.CSS("h1")), chromedp.Sleep(1500*time.Millisecond), // the block's impression
+			chromedp.Click(chromedp.ID("far")), chromedp.WaitVisible(chromedp.CSS("h1")))
+		es := waitEvents(t, a, id, "pageview, impression and outbound", func(es []storedEvent) bool {
+			return count(es, "pageview") == 1 && count(es, "impression") == 1 && count(es, "outbound") == 1
+		})
+		for _, e := range es {
+			switch e.Name {
+			case "pageview":
+				if want := string([]rune(longTitle)[:300]); e.Path != "/long" || e.Title != want {
+					t.Fatalf("pageview %q titled %q; want /long titled with the first 300 characters %q", e.Path, e.Title, want)
+				}
+			case "impression":
+				if !strings.HasPrefix(e.Content, "partner||http://other.test") {
+					t.Fatalf("impression content %q", e.Content)
+				}
+			case "outbound":
+				if !strings.Contains(e.Props, "other.test:") {
+					t.Fatalf("outbound props %s", e.Props)
+				}
+			}
+		}
+		res, err := a.Store.Query(ctx, "SELECT source, medium FROM events WHERE site_id = {s:UInt32} AND name = 'pageview'", store.Params{"s": fmt.Sprint(id)})
+		if err != nil || fmt.Sprint(res.Rows) != "[[newsletter email]]" {
+			t.Fatalf("source and medium of the long URL: %v %v; want the utm tags after the long query", res.Rows, err)
 		}
 	})
 

@@ -20,6 +20,12 @@
   var hashRouting = attr('hash') == 'true';
   var store;
   try { store = w.localStorage; } catch (e) { /* storage blocked: no opt-out flag, no consent id */ }
+  // The collector's limits (README, "Wire format"): a title over 300 characters would
+  // have the whole event refused, so long values are cut here. URLs are ASCII (the
+  // browser escapes the rest); a cut must not leave half a %XX escape behind. Browsers
+  // already keep a referrer under 4,096 characters.
+  var cut = function (s, n) { return Array.from(s).slice(0, n).join(''); };
+  var cutURL = function (u, n) { return u.slice(0, n).replace(/%.?$/, ''); };
   var userId, visitorId, lastPage, referrer = d.referrer;
 
   // Pages that must not be counted: local development, automation, the visitor's
@@ -31,7 +37,7 @@
   }
 
   function pageURL() {
-    return hashRouting ? loc.href : loc.href.split('#')[0];
+    return cutURL(hashRouting ? loc.href : loc.href.split('#')[0], 8e3);
   }
 
   // send posts one event as text/plain (no CORS preflight) with keepalive, so it is
@@ -80,7 +86,7 @@
     engaged = 0;
     since = d.visibilityState == 'visible' ? now() : 0;
     scroll = sentScroll = depth();
-    send('pageview', { referrer: referrer, title: d.title, screen: w.innerWidth });
+    send('pageview', { referrer: referrer, title: cut(d.title, 300), screen: w.innerWidth });
     referrer = null;
     if (FULL) scan();
   }
@@ -110,7 +116,7 @@
     var block = function (el) { return el.closest && el.closest('[data-os-content]'); };
     var content = function (el) {
       var a = el.querySelector('a[href]');
-      return { name: el.getAttribute('data-os-content'), piece: el.getAttribute('data-os-piece') || '', target: el.getAttribute('data-os-target') || (a ? a.href : '') };
+      return { name: el.getAttribute('data-os-content'), piece: el.getAttribute('data-os-piece') || '', target: cut(el.getAttribute('data-os-target') || (a ? a.href : ''), 512) };
     };
 
     // Outbound links, downloads and content-block clicks. The navigation is never held
@@ -122,8 +128,8 @@
       var a = t.closest && t.closest('a[href]');
       if (!a) return;
       var ext = a.pathname.split('.').pop().toLowerCase();
-      if (a.hasAttribute('download') || (a.pathname.indexOf('.') > 0 && downloads.indexOf(ext) >= 0)) send('download', { props: { url: a.href } });
-      else if (a.host && a.host != loc.host && /^https?:/.test(a.protocol)) send('outbound', { props: { url: a.href } });
+      if (a.hasAttribute('download') || (a.pathname.indexOf('.') > 0 && downloads.indexOf(ext) >= 0)) send('download', { props: { url: cutURL(a.href, 512) } });
+      else if (a.host && a.host != loc.host && /^https?:/.test(a.protocol)) send('outbound', { props: { url: cutURL(a.href, 512) } });
     };
     on(d, 'click', click, true);
     on(d, 'auxclick', function (ev) { if (ev.button == 1) click(ev); }, true);
