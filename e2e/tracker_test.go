@@ -101,7 +101,9 @@ func site(t *testing.T, omnistat string) string {
 		"read":   `<h1>Article</h1><p>Text</p><a id="next" href="/home">Next</a>`,
 		"custom": `<h1>Custom</h1>`,
 		"form":   `<h1>Form</h1><form id="f" name="newsletter" action="/thanks" onsubmit="return false"><input name="e"><button id="send">Send</button></form>`,
-		"long":   `<h1>Long</h1><div data-os-content="partner"><a id="far" href="{other}/landing?ref=` + strings.Repeat("x", 600) + `">Partner</a></div>`,
+		"app": `<h1>App</h1><div style="height:4000px">view</div>
+<script>function go(p) { history.pushState({}, '', p); scrollTo(0, 0) }</script>`,
+		"long": `<h1>Long</h1><div data-os-content="partner"><a id="far" href="{other}/landing?ref=` + strings.Repeat("x", 600) + `">Partner</a></div>`,
 	}
 	titles := map[string]string{"long": longTitle}
 	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -110,8 +112,10 @@ func site(t *testing.T, omnistat string) string {
 	t.Cleanup(other.Close)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		name := strings.Trim(r.URL.Path, "/")
-		if strings.HasPrefix(name, "spa") {
-			name = "spa"
+		for _, app := range []string{"spa", "app"} {
+			if strings.HasPrefix(name, app) {
+				name = app
+			}
 		}
 		if strings.HasPrefix(name, "files/") {
 			w.Header().Set("Content-Type", "application/pdf")
@@ -189,6 +193,28 @@ func TestTrackerInRealBrowser(t *testing.T) {
 		}
 		if count(es, "engagement") < 2 {
 			t.Fatalf("engagement events before the SPA navigations missing: %s", names(es))
+		}
+	})
+
+	t.Run("a single-page app's engagement is the page's that was read", func(t *testing.T) {
+		id, origin := newSite(t, "app.test")
+		browser.Do(t, b, 20*time.Second, chromedp.Navigate(origin+"/app"), chromedp.WaitVisible(chromedp.CSS("h1")),
+			chromedp.Evaluate[chromedp.Void](`scrollTo(0, 99999)`), chromedp.Sleep(time.Second), // /app read to the end
+			chromedp.Evaluate[chromedp.Void](`go('/app/pricing')`), chromedp.Sleep(500*time.Millisecond), // its top only
+			chromedp.Evaluate[chromedp.Void](`go('/app/contact')`), chromedp.Sleep(500*time.Millisecond),
+			chromedp.Evaluate[chromedp.Void](`history.back()`)) // popstate: back to /app/pricing
+		es := waitEvents(t, a, id, "the pages' engagement", func(es []storedEvent) bool { return count(es, "engagement") == 3 })
+		scroll := map[string]int64{}
+		for _, e := range es {
+			if e.Name == "engagement" {
+				if e.EngagedMS <= 0 {
+					t.Fatalf("engagement of %s without engaged time: %+v", e.Path, e)
+				}
+				scroll[e.Path] = e.Scroll
+			}
+		}
+		if len(scroll) != 3 || scroll["/app"] != 100 || scroll["/app/pricing"] >= 50 || scroll["/app/contact"] >= 50 {
+			t.Fatalf("scroll by page %v; want /app at 100 and /app/pricing and /app/contact at their top: %s", scroll, names(es))
 		}
 	})
 

@@ -26,7 +26,9 @@
   // already keep a referrer under 4,096 characters.
   var cut = function (s, n) { return Array.from(s).slice(0, n).join(''); };
   var cutURL = function (u, n) { return u.slice(0, n).replace(/%.?$/, ''); };
-  var userId, visitorId, lastPage, referrer = d.referrer;
+  // lastPage and here are the page being shown: its path (and route) and its URL.
+  // Events are sent for it, also once the URL has changed to the next page's.
+  var userId, visitorId, lastPage, here, referrer = d.referrer;
 
   // Pages that must not be counted: local development, automation, the visitor's
   // opt-out flag, and Do Not Track / Global Privacy Control when the site asks for it.
@@ -36,15 +38,11 @@
       (attr('respect-dnt') == 'true' && (nav.doNotTrack == '1' || nav.globalPrivacyControl));
   }
 
-  function pageURL() {
-    return cutURL(hashRouting ? loc.href : loc.href.split('#')[0], 8e3);
-  }
-
   // send posts one event as text/plain (no CORS preflight) with keepalive, so it is
   // delivered even when the page is being left.
   function send(name, extra) {
     if (skip()) return;
-    var e = { site: site, name: name, url: pageURL() };
+    var e = { site: site, name: name, url: here };
     for (var k in extra) if (extra[k] != null) e[k] = extra[k];
     if (userId) e.user_id = userId;
     if (visitorId) e.visitor_id = visitorId;
@@ -82,10 +80,13 @@
     var path = hashRouting ? loc.pathname + loc.hash : loc.pathname;
     if (path == lastPage) return;
     if (lastPage) engagement();
+    // A single-page app has not drawn the next page yet: its depth is its own from its
+    // first scroll or report on, not the page's it leaves.
+    scroll = sentScroll = lastPage ? 0 : depth();
     lastPage = path;
+    here = cutURL(hashRouting ? loc.href : loc.href.split('#')[0], 8e3);
     engaged = 0;
     since = d.visibilityState == 'visible' ? now() : 0;
-    scroll = sentScroll = depth();
     send('pageview', { referrer: referrer, title: cut(d.title, 300), screen: w.innerWidth });
     referrer = null;
     if (FULL) scan();
