@@ -2,10 +2,12 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -100,7 +102,9 @@ func site(t *testing.T, omnistat string) string {
 <a id="hero-link" href="#" onclick="return false">See pricing</a></div><div style="height:1500px">outro</div>`,
 		"read":   `<h1>Article</h1><p>Text</p><a id="next" href="/home">Next</a>`,
 		"custom": `<h1>Custom</h1>`,
-		"form":   `<h1>Form</h1><form id="f" name="newsletter" action="/thanks" onsubmit="return false"><input name="e"><button id="send">Send</button></form>`,
+		"form": `<h1>Form</h1><form id="f" name="newsletter" action="/thanks" onsubmit="return false"><input name="e"><button id="send">Send</button></form>
+<form action="/signup" onsubmit="return false"><input name="name"><button id="send-name">Sign up</button></form>
+<form name="contact" onsubmit="return false"><input name="id"><button id="send-id">Contact</button></form>`,
 		"app": `<h1>App</h1><div style="height:4000px">view</div>
 <script>function go(p) { history.pushState({}, '', p); scrollTo(0, 0) }</script>`,
 		"long": `<h1>Long</h1><div data-os-content="partner"><a id="far" href="{other}/landing?ref=` + strings.Repeat("x", 600) + `">Partner</a></div>`,
@@ -319,12 +323,20 @@ func TestTrackerInRealBrowser(t *testing.T) {
 	t.Run("forms opt-in sends form_submit", func(t *testing.T) {
 		id, origin := newSite(t, "form.test")
 		browser.Do(t, b, 20*time.Second, chromedp.Navigate(origin+"/form?attrs=data-forms%3Dtrue"), chromedp.WaitVisible(chromedp.CSS("h1")),
-			chromedp.Click(chromedp.ID("send")))
-		es := waitEvents(t, a, id, "form_submit", func(es []storedEvent) bool { return count(es, "form_submit") == 1 })
+			chromedp.Click(chromedp.ID("send")), chromedp.Click(chromedp.ID("send-name")), chromedp.Click(chromedp.ID("send-id")))
+		// The second and third forms have fields named "name" and "id", which a form's
+		// own .name and .id return instead of its attributes.
+		es := waitEvents(t, a, id, "three form_submits", func(es []storedEvent) bool { return count(es, "form_submit") == 3 })
+		var forms []string
 		for _, e := range es {
-			if e.Name == "form_submit" && e.Props != `{"form":"f"}` {
-				t.Fatalf("form_submit props %s", e.Props)
+			var props map[string]string
+			if e.Name == "form_submit" && json.Unmarshal([]byte(e.Props), &props) == nil {
+				forms = append(forms, props["form"])
 			}
+		}
+		sort.Strings(forms)
+		if got := strings.Join(forms, " "); got != "/signup contact f" {
+			t.Fatalf("form_submit props %s; want the forms' id, name or action", got)
 		}
 	})
 

@@ -137,8 +137,9 @@
 
     if (attr('forms') == 'true') {
       on(d, 'submit', function (ev) {
-        var f = ev.target;
-        send('form_submit', { props: { form: f.id || f.name || f.getAttribute('action') || '' } });
+        // Attributes, not f.id and f.name: a field named "id" or "name" shadows those.
+        var f = ev.target, at = function (n) { return f.getAttribute(n); };
+        send('form_submit', { props: { form: at('id') || at('name') || at('action') || '' } });
       }, true);
     }
 
