@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -107,6 +108,8 @@ func site(t *testing.T, omnistat string) string {
 <form name="contact" onsubmit="return false"><input name="id"><button id="send-id">Contact</button></form>`,
 		"app": `<h1>App</h1><div style="height:4000px">view</div>
 <script>function go(p) { history.pushState({}, '', p); scrollTo(0, 0) }</script>`,
+		"hash": `<h1>Hash</h1><a id="products" href="#/products">Products</a> <a id="toc" href="#section">Section</a>
+<a id="about" href="#/about">About</a><div style="height:3000px"></div><h2 id="section">Section</h2>`,
 		"long": `<h1>Long</h1><div data-os-content="partner"><a id="far" href="{other}/landing?ref=` + strings.Repeat("x", 600) + `">Partner</a></div>`,
 	}
 	titles := map[string]string{"long": longTitle}
@@ -219,6 +222,32 @@ func TestTrackerInRealBrowser(t *testing.T) {
 		}
 		if len(scroll) != 3 || scroll["/app"] != 100 || scroll["/app/pricing"] >= 50 || scroll["/app/contact"] >= 50 {
 			t.Fatalf("scroll by page %v; want /app at 100 and /app/pricing and /app/contact at their top: %s", scroll, names(es))
+		}
+	})
+
+	t.Run("with data-hash, routes are pages and anchors are not", func(t *testing.T) {
+		id, origin := newSite(t, "hash.test")
+		browser.Do(t, b, 20*time.Second, chromedp.Navigate(origin+"/hash?attrs=data-hash%3Dtrue#/home"), chromedp.WaitVisible(chromedp.CSS("h1")),
+			chromedp.Sleep(300*time.Millisecond), chromedp.Evaluate[chromedp.Void](`document.getElementById('products').click()`),
+			chromedp.Sleep(300*time.Millisecond), chromedp.Evaluate[chromedp.Void](`document.getElementById('toc').click()`),
+			chromedp.Sleep(300*time.Millisecond), chromedp.Evaluate[chromedp.Void](`document.getElementById('about').click()`))
+		es := waitEvents(t, a, id, "the #/about pageview", func(es []storedEvent) bool {
+			return slices.ContainsFunc(es, func(e storedEvent) bool { return e.Path == "/hash#/about" })
+		})
+		var pv, eng []string
+		for _, e := range es {
+			switch e.Name {
+			case "pageview":
+				pv = append(pv, e.Path)
+			case "engagement":
+				eng = append(eng, e.Path)
+			}
+		}
+		if got := strings.Join(pv, " "); got != "/hash#/home /hash#/products /hash#/about" {
+			t.Fatalf("pageviews %s; want the three routes, not the anchor", got)
+		}
+		if got := strings.Join(eng, " "); got != "/hash#/home /hash#/products" {
+			t.Fatalf("engagement of %s; want each route's own before the next", got)
 		}
 	})
 

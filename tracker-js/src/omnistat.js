@@ -11,7 +11,8 @@
   if (!script) return;
   var attr = function (n) { return script.getAttribute('data-' + n); };
   var on = function (t, e, f, c) { t.addEventListener(e, f, c); };
-  var now = function () { return Date.now(); };
+  // The engagement clock: when the tab is visible, now; 0 while it is hidden.
+  var clock = function () { return d.visibilityState == 'visible' ? Date.now() : 0; };
   var site = attr('site');
   var api = attr('api') || new URL(script.src).origin + '/api/event';
   var loc = w.location;
@@ -28,7 +29,7 @@
   var cutURL = function (u, n) { return u.slice(0, n).replace(/%.?$/, ''); };
   // lastPage and here are the page being shown: its path (and route) and its URL.
   // Events are sent for it, also once the URL has changed to the next page's.
-  var userId, visitorId, lastPage, here, referrer = d.referrer;
+  var userId, visitorId, lastPage = '', here, scan, referrer = d.referrer;
 
   // Pages that must not be counted: local development, automation, the visitor's
   // opt-out flag, and Do Not Track / Global Privacy Control when the site asks for it.
@@ -52,13 +53,13 @@
 
   // Engagement: foreground time and scroll depth of the current page, reported when
   // the tab is hidden or left and before a single-page app shows another page.
-  var engaged = 0, since = d.visibilityState == 'visible' ? now() : 0, scroll = 0, sentScroll = 0;
+  var engaged = 0, since = clock(), scroll = 0, sentScroll = 0;
   function depth() {
     var h = d.documentElement.scrollHeight;
     return h ? Math.min(100, Math.round((w.scrollY + w.innerHeight) / h * 100)) : 0;
   }
   function engagement() {
-    if (since) { engaged += now() - since; since = d.visibilityState == 'visible' ? now() : 0; }
+    if (since) { engaged += Date.now() - since; since = clock(); }
     scroll = Math.max(scroll, depth());
     if (lastPage && (engaged > 0 || scroll != sentScroll)) {
       send('engagement', { engaged_ms: engaged, scroll: scroll });
@@ -66,23 +67,26 @@
       sentScroll = scroll;
     }
   }
+  // Hidden: the clock was running, engagement() stops it and reports. Visible: restart it.
   on(d, 'visibilitychange', function () {
-    if (d.visibilityState == 'visible') since = now(); else engagement();
+    if (since) engagement(); else since = clock();
   });
   on(w, 'pagehide', engagement);
   on(w, 'scroll', function () { scroll = Math.max(scroll, depth()); }, { passive: true });
 
   function page() {
-    var path = hashRouting ? loc.pathname + loc.hash : loc.pathname;
-    if (path == lastPage) return;
-    if (lastPage) engagement();
+    // With data-hash a route (#/x, #!/x) is a page; an anchor (#section) is a place on
+    // the page being shown, also when that page is a route.
+    var path = loc.pathname + (hashRouting && /^#!?\//.test(loc.hash) ? loc.hash : '');
+    if (path == lastPage || !lastPage.indexOf(path + '#')) return;
+    engagement();
     // A single-page app has not drawn the next page yet: its depth is its own from its
     // first scroll or report on, not the page's it leaves.
     scroll = sentScroll = lastPage ? 0 : depth();
     lastPage = path;
     here = cutURL(hashRouting ? loc.href : loc.href.split('#')[0], 8e3);
     engaged = 0;
-    since = d.visibilityState == 'visible' ? now() : 0;
+    since = clock();
     send('pageview', { referrer: referrer, title: cut(d.title, 300), screen: w.innerWidth });
     referrer = null;
     if (FULL) scan();
@@ -102,23 +106,24 @@
     else if (cmd == 'identify') userId = a ? String(a) : null;
   }
 
+  // The optional features declare with let, so the core build drops them whole.
   if (FULL) {
     // Consent mode: a random first-party id in localStorage (never a cookie), so a
     // returning visitor is recognised across days.
     if (attr('consent') == 'true' && store) {
-      visitorId = store.omnistat_id || (store.omnistat_id = crypto.randomUUID ? crypto.randomUUID() : String(Math.random()).slice(2) + now());
+      visitorId = store.omnistat_id || (store.omnistat_id = crypto.randomUUID ? crypto.randomUUID() : String(Math.random()).slice(2) + Date.now());
     }
 
-    var downloads = (attr('downloads') || 'pdf,xlsx,docx,pptx,csv,zip,gz,tar,dmg,exe,msi,apk,mp3,mp4,mov,txt,rtf,7z,rar,iso').split(',');
-    var block = function (el) { return el.closest && el.closest('[data-os-content]'); };
-    var content = function (el) {
+    let downloads = (attr('downloads') || 'pdf,xlsx,docx,pptx,csv,zip,gz,tar,dmg,exe,msi,apk,mp3,mp4,mov,txt,rtf,7z,rar,iso').split(',');
+    let block = function (el) { return el.closest && el.closest('[data-os-content]'); };
+    let content = function (el) {
       var a = el.querySelector('a[href]');
       return { name: el.getAttribute('data-os-content'), piece: el.getAttribute('data-os-piece') || '', target: cut(el.getAttribute('data-os-target') || (a ? a.href : ''), 512) };
     };
 
     // Outbound links, downloads and content-block clicks. The navigation is never held
     // up: keepalive delivers the event after the page is gone.
-    var click = function (ev) {
+    let click = function (ev) {
       var t = ev.target;
       var b = block(t);
       if (b) send('click', { content: content(b) });
@@ -141,8 +146,8 @@
 
     // Impressions: a content block counts once per pageview when at least half of it
     // is visible for one second without interruption.
-    var pv = 0, timers = new Map();
-    var io = w.IntersectionObserver && new IntersectionObserver(function (entries) {
+    let pv = 0, timers = new Map();
+    let io = w.IntersectionObserver && new IntersectionObserver(function (entries) {
       entries.forEach(function (en) {
         var el = en.target;
         if (en.isIntersecting && en.intersectionRatio >= 0.5) {
@@ -155,7 +160,7 @@
         }
       });
     }, { threshold: [0, 0.5, 1] });
-    var scan = function () {
+    scan = function () {
       pv++;
       if (!io) return;
       d.querySelectorAll('[data-os-content]').forEach(function (el) { io.unobserve(el); io.observe(el); });
