@@ -400,6 +400,14 @@ func TestTrackerInRealBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("hosts that only begin like local ones are counted", func(t *testing.T) {
+		for _, domain := range []string{"localhostel.test", "127.test"} {
+			id, origin := newSite(t, domain)
+			browser.Do(t, b, 20*time.Second, chromedp.Navigate(origin+"/home"), chromedp.WaitVisible(chromedp.CSS("h1")))
+			waitEvents(t, a, id, "the pageview on "+domain, func(es []storedEvent) bool { return count(es, "pageview") == 1 })
+		}
+	})
+
 	// Opt-out runs last: the flag stays in the browser's localStorage for that origin.
 	t.Run("opted-out visitor sends nothing", func(t *testing.T) {
 		id, origin := newSite(t, "optout.test")

@@ -31,10 +31,12 @@
   // Events are sent for it, also once the URL has changed to the next page's.
   var userId, visitorId, lastPage = '', here, scan, referrer = d.referrer;
 
-  // Pages that must not be counted: local development, automation, the visitor's
-  // opt-out flag, and Do Not Track / Global Privacy Control when the site asks for it.
+  // Pages that must not be counted: local development (localhost, *.localhost, an IP
+  // address 127.x.x.x or [::1]; localhostel.example is a real site), automation, the
+  // visitor's opt-out flag, and Do Not Track / Global Privacy Control when the site
+  // asks for it.
   function skip() {
-    return (!local && (/^(localhost|127\.|\[::1\])/.test(loc.hostname) || loc.protocol == 'file:' || nav.webdriver)) ||
+    return (!local && (/^(.+\.)?localhost$|^127(\.\d+){3}$|^\[::1]$/.test(loc.hostname) || loc.protocol == 'file:' || nav.webdriver)) ||
       (store && store.omnistat_ignore == 'true') ||
       (attr('respect-dnt') == 'true' && (nav.doNotTrack == '1' || nav.globalPrivacyControl));
   }
