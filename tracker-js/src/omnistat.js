@@ -9,10 +9,10 @@
   'use strict';
   var script = d.currentScript;
   if (!script) return;
-  var attr = function (n) { return script.getAttribute('data-' + n); };
-  var on = function (t, e, f, c) { t.addEventListener(e, f, c); };
+  var attr = (n) => script.getAttribute('data-' + n);
+  var on = (t, e, f, c) => t.addEventListener(e, f, c);
   // The engagement clock: when the tab is visible, now; 0 while it is hidden.
-  var clock = function () { return d.visibilityState == 'visible' ? Date.now() : 0; };
+  var clock = () => d.visibilityState == 'visible' ? Date.now() : 0;
   var site = attr('site');
   var api = attr('api') || new URL(script.src).origin + '/api/event';
   var loc = w.location;
@@ -25,8 +25,8 @@
   // have the whole event refused, so long values are cut here. URLs are ASCII (the
   // browser escapes the rest); a cut must not leave half a %XX escape behind. Browsers
   // already keep a referrer under 4,096 characters.
-  var cut = function (s, n) { return Array.from(s).slice(0, n).join(''); };
-  var cutURL = function (u, n) { return u.slice(0, n).replace(/%.?$/, ''); };
+  var cut = (s, n) => Array.from(s).slice(0, n).join('');
+  var cutURL = (u, n) => u.slice(0, n).replace(/%.?$/, '');
   // lastPage and here are the page being shown: its path (and route) and its URL.
   // Events are sent for it, also once the URL has changed to the next page's.
   var userId, visitorId, lastPage = '', here, scan, referrer = d.referrer;
@@ -41,28 +41,29 @@
       (attr('respect-dnt') == 'true' && (nav.doNotTrack == '1' || nav.globalPrivacyControl));
   }
 
-  // send posts one event as text/plain (no CORS preflight) with keepalive, so it is
-  // delivered even when the page is being left. Every browser that runs this script
-  // (new URL, Array.from) has fetch.
+  // send posts one event with keepalive, so it is delivered even when the page is being
+  // left. A string body goes as text/plain;charset=UTF-8, which needs no CORS
+  // preflight. Every browser that runs this script (new URL, Array.from) has fetch.
   function send(name, extra) {
     if (skip()) return;
     var e = { site: site, name: name, url: here };
     for (var k in extra) if (extra[k] != null) e[k] = extra[k];
     if (userId) e.user_id = userId;
     if (visitorId) e.visitor_id = visitorId;
-    fetch(api, { method: 'POST', body: JSON.stringify(e), keepalive: true, headers: { 'Content-Type': 'text/plain' } })['catch'](function () {});
+    fetch(api, { method: 'POST', body: JSON.stringify(e), keepalive: true })['catch'](() => {});
   }
 
   // Engagement: foreground time and scroll depth of the current page, reported when
   // the tab is hidden or left and before a single-page app shows another page.
   var engaged = 0, since = clock(), scroll = 0, sentScroll = 0;
-  function depth() {
+  // deepen raises scroll to how deep the page is scrolled now (0–100).
+  function deepen() {
     var h = d.documentElement.scrollHeight;
-    return h ? Math.min(100, Math.round((w.scrollY + w.innerHeight) / h * 100)) : 0;
+    scroll = Math.max(scroll, h ? Math.min(100, Math.round((w.scrollY + w.innerHeight) / h * 100)) : 0);
   }
   function engagement() {
     if (since) { engaged += Date.now() - since; since = clock(); }
-    scroll = Math.max(scroll, depth());
+    deepen();
     if (lastPage && (engaged > 0 || scroll != sentScroll)) {
       send('engagement', { engaged_ms: engaged, scroll: scroll });
       engaged = 0;
@@ -70,11 +71,9 @@
     }
   }
   // Hidden: the clock was running, engagement() stops it and reports. Visible: restart it.
-  on(d, 'visibilitychange', function () {
-    if (since) engagement(); else since = clock();
-  });
+  on(d, 'visibilitychange', () => since ? engagement() : since = clock());
   on(w, 'pagehide', engagement);
-  on(w, 'scroll', function () { scroll = Math.max(scroll, depth()); }, { passive: true });
+  on(w, 'scroll', deepen, { passive: true });
 
   function page() {
     // With data-hash a route (#/x, #!/x) is a page; an anchor (#section) is a place on
@@ -84,7 +83,9 @@
     engagement();
     // A single-page app has not drawn the next page yet: its depth is its own from its
     // first scroll or report on, not the page's it leaves.
-    scroll = sentScroll = lastPage ? 0 : depth();
+    scroll = 0;
+    if (!lastPage) deepen();
+    sentScroll = scroll;
     lastPage = path;
     here = cutURL(hashRouting ? loc.href : loc.href.split('#')[0], 8e3);
     engaged = 0;
@@ -184,7 +185,7 @@
   // first pageview carries the user id; events after it, so they follow the pageview.
   var queued = (w.omnistat && w.omnistat.q) || [];
   w.omnistat = api_;
-  queued.forEach(function (c) { if (c[0] == 'identify') api_.apply(null, c); });
+  queued.forEach((c) => c[0] == 'identify' && api_(...c));
   page();
-  queued.forEach(function (c) { if (c[0] != 'identify') api_.apply(null, c); });
+  queued.forEach((c) => c[0] != 'identify' && api_(...c));
 })(window, document);
