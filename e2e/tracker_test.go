@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -136,6 +138,9 @@ func site(t *testing.T, omnistat string) string {
 		}
 		body = strings.ReplaceAll(body, "{other}", strings.Replace(other.URL, "127.0.0.1", "other.test", 1))
 		stub := ""
+		if r.URL.Query().Get("spy") != "" {
+			stub = spy
+		}
 		if name == "custom" {
 			stub = `<script>window.omnistat=window.omnistat||function(){(omnistat.q=omnistat.q||[]).push(arguments)};
 omnistat('event', 'signup', {props: {plan: 'pro'}, revenue: {amount: '9.99', currency: 'EUR'}});
@@ -146,13 +151,22 @@ omnistat('identify', 'user-42');</script>`
 			title = t
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		domain := strings.Split(r.Host, ":")[0]
+		if d := r.URL.Query().Get("site"); d != "" {
+			domain = d
+		}
 		fmt.Fprintf(w, `<!doctype html><html><head><title>%s</title>%s
 <script defer data-site="%s" %s src="%s/js/omnistat.js"></script></head><body>%s</body></html>`,
-			title, stub, strings.Split(r.Host, ":")[0], r.URL.Query().Get("attrs"), omnistat, body)
+			title, stub, domain, r.URL.Query().Get("attrs"), omnistat, body)
 	}))
 	t.Cleanup(srv.Close)
 	return srv.URL
 }
+
+// spy records what the page posts with fetch in window.sent (the tracker sends its
+// pageview before the page's load event).
+const spy = `<script>window.sent = []; var fetch0 = window.fetch;
+window.fetch = function (u, o) { sent.push(String(u)); return fetch0.apply(this, arguments) }</script>`
 
 // longTitle is 400 characters, some of them two bytes long: over the contract's 300.
 var longTitle = strings.Repeat("Très long titre ", 25)
@@ -406,6 +420,39 @@ func TestTrackerInRealBrowser(t *testing.T) {
 			browser.Do(t, b, 20*time.Second, chromedp.Navigate(origin+"/home"), chromedp.WaitVisible(chromedp.CSS("h1")))
 			waitEvents(t, a, id, "the pageview on "+domain, func(es []storedEvent) bool { return count(es, "pageview") == 1 })
 		}
+	})
+
+	t.Run("data-local counts a local page for a site of that name, and sends nothing it cannot", func(t *testing.T) {
+		id, _ := newSite(t, "localhost")
+		newSite(t, "local.test")
+		local := "http://localhost:" + port
+		sent := func(url string) int {
+			browser.Do(t, b, 20*time.Second, chromedp.Navigate(url), chromedp.WaitVisible(chromedp.CSS("h1")))
+			return len(browser.Get(t, b, 5*time.Second, chromedp.Evaluate[[]string](`window.sent`)))
+		}
+		if n := sent(local + "/home?spy=1"); n != 0 {
+			t.Fatalf("without data-local, localhost sent %d events", n)
+		}
+		if n := sent(local + "/home?spy=1&site=local.test&attrs=data-local%3Dtrue"); n != 0 {
+			t.Fatalf("data-local on localhost for the site local.test sent %d events, which the collector refuses", n)
+		}
+		file := filepath.Join(t.TempDir(), "page.html")
+		html := `<!doctype html><title>File</title>` + spy + `<script defer data-site="local.test" data-local="true" src="` + omnistat + `/js/omnistat.js"></script><h1>File</h1>`
+		if err := os.WriteFile(file, []byte(html), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if n := sent("file://" + file); n != 0 {
+			t.Fatalf("a file: page sent %d events, which the collector refuses", n)
+		}
+		if n := sent(local + "/read?spy=1&attrs=data-local%3Dtrue"); n != 1 {
+			t.Fatalf("data-local on localhost for the site localhost sent %d events; want the pageview", n)
+		}
+		waitEvents(t, a, id, "the pageview on localhost", func(es []storedEvent) bool { return count(es, "pageview") == 1 })
+		ip, _ := newSite(t, "127.0.0.1")
+		if n := sent("http://127.0.0.1:" + port + "/read?spy=1&attrs=data-local%3Dtrue"); n != 1 {
+			t.Fatalf("data-local on 127.0.0.1 for the site 127.0.0.1 sent %d events; want the pageview", n)
+		}
+		waitEvents(t, a, ip, "the pageview on 127.0.0.1", func(es []storedEvent) bool { return count(es, "pageview") == 1 })
 	})
 
 	// Opt-out runs last: the flag stays in the browser's localStorage for that origin.

@@ -32,11 +32,15 @@
   var userId, visitorId, lastPage = '', here, scan, referrer = d.referrer;
 
   // Pages that must not be counted: local development (localhost, *.localhost, an IP
-  // address 127.x.x.x or [::1]; localhostel.example is a real site), automation, the
-  // visitor's opt-out flag, and Do Not Track / Global Privacy Control when the site
-  // asks for it.
+  // address 127.x.x.x or [::1]; localhostel.example is a real site) unless data-local
+  // asks for it and data-site is that host, automation, file: pages, the visitor's
+  // opt-out flag, and Do Not Track / Global Privacy Control when the site asks for it.
+  // The collector takes http(s) pages of the site's own host only: anything else would
+  // be refused, an error in the console for nothing.
+  var localHost = /^(.+\.)?localhost$|^127(\.\d+){3}$|^\[::1]$/.test(loc.hostname);
   function skip() {
-    return (!local && (/^(.+\.)?localhost$|^127(\.\d+){3}$|^\[::1]$/.test(loc.hostname) || loc.protocol == 'file:' || nav.webdriver)) ||
+    return loc.protocol == 'file:' || !local && nav.webdriver ||
+      localHost && (!local || !('.' + loc.hostname).endsWith('.' + site)) ||
       (store && store.omnistat_ignore == 'true') ||
       (attr('respect-dnt') == 'true' && (nav.doNotTrack == '1' || nav.globalPrivacyControl));
   }
