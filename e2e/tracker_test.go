@@ -112,6 +112,9 @@ func site(t *testing.T, omnistat string) string {
 <script>function go(p) { history.pushState({}, '', p); scrollTo(0, 0) }</script>`,
 		"hash": `<h1>Hash</h1><a id="products" href="#/products">Products</a> <a id="toc" href="#section">Section</a>
 <a id="about" href="#/about">About</a><div style="height:3000px"></div><h2 id="section">Section</h2>`,
+		// A tab opened in the background: hidden from the start, the block in view.
+		"background": `<script>Object.defineProperty(document, 'visibilityState', {value: 'hidden', configurable: true})</script>
+<h1>Background</h1><div id="promo" data-os-content="promo"><a href="/pricing">Pricing</a></div>`,
 		"long": `<h1>Long</h1><div data-os-content="partner"><a id="far" href="{other}/landing?ref=` + strings.Repeat("x", 600) + `">Partner</a></div>`,
 	}
 	titles := map[string]string{"long": longTitle}
@@ -186,6 +189,11 @@ func TestTrackerInRealBrowser(t *testing.T) {
 		return s.ID, "http://" + domain + ":" + port
 	}
 	b := browser.New(t)
+	// Headless Chromium cannot hide a tab; the page is told it is hidden or visible.
+	setVisibility := func(state string) chromedp.Action[chromedp.Void] {
+		return chromedp.Evaluate[chromedp.Void](`Object.defineProperty(document, 'visibilityState', {value: '` + state +
+			`', configurable: true}); document.dispatchEvent(new Event('visibilitychange'))`)
+	}
 
 	t.Run("load counts one pageview with title and screen", func(t *testing.T) {
 		id, origin := newSite(t, "load.test")
@@ -309,12 +317,20 @@ func TestTrackerInRealBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("a block in a hidden tab makes no impression until it is seen", func(t *testing.T) {
+		id, origin := newSite(t, "background.test")
+		browser.Do(t, b, 20*time.Second, chromedp.Navigate(origin+"/background"), chromedp.WaitVisible(chromedp.CSS("h1")),
+			chromedp.Sleep(1500*time.Millisecond), chromedp.Evaluate[chromedp.Void](`omnistat('event', 'still_hidden')`))
+		es := waitEvents(t, a, id, "the event sent while hidden", func(es []storedEvent) bool { return count(es, "still_hidden") == 1 })
+		if n := count(es, "impression"); n != 0 {
+			t.Fatalf("%d impressions while the tab was hidden: %s", n, names(es))
+		}
+		browser.Do(t, b, 20*time.Second, setVisibility("visible"))
+		waitEvents(t, a, id, "the impression once visible", func(es []storedEvent) bool { return count(es, "impression") == 1 })
+	})
+
 	t.Run("a hidden tab pauses engaged time", func(t *testing.T) {
 		id, origin := newSite(t, "read.test")
-		setVisibility := func(state string) chromedp.Action[chromedp.Void] {
-			return chromedp.Evaluate[chromedp.Void](`Object.defineProperty(document, 'visibilityState', {value: '` + state +
-				`', configurable: true}); document.dispatchEvent(new Event('visibilitychange'))`)
-		}
 		browser.Do(t, b, 30*time.Second, chromedp.Navigate(origin+"/read"), chromedp.WaitVisible(chromedp.CSS("h1")),
 			chromedp.Sleep(1500*time.Millisecond), setVisibility("hidden"),
 			chromedp.Sleep(3*time.Second), setVisibility("visible"),

@@ -152,12 +152,12 @@
     }
 
     // Impressions: a content block counts once per pageview when at least half of it
-    // is visible for one second without interruption.
+    // is visible for one second without interruption, in a visible tab.
     let pv = 0, timers = new Map();
     let io = w.IntersectionObserver && new IntersectionObserver(function (entries) {
       entries.forEach(function (en) {
         var el = en.target;
-        if (en.isIntersecting && en.intersectionRatio >= 0.5) {
+        if (en.isIntersecting && en.intersectionRatio >= 0.5 && d.visibilityState == 'visible') {
           if (!timers.has(el) && el._os != pv) {
             timers.set(el, setTimeout(function () { timers['delete'](el); if (el._os != pv) { el._os = pv; send('impression', { content: content(el) }); } }, 1000));
           }
@@ -167,11 +167,18 @@
         }
       });
     }, { threshold: [0, 0.5, 1] });
-    scan = function () {
-      pv++;
-      if (!io) return;
-      d.querySelectorAll('[data-os-content]').forEach(function (el) { io.unobserve(el); io.observe(el); });
+    // Observing anew reports every block as it is now, so those in view start their second.
+    let watch = function () {
+      if (io) d.querySelectorAll('[data-os-content]').forEach(function (el) { io.unobserve(el); io.observe(el); });
     };
+    scan = function () { pv++; watch(); };
+    // The observer says nothing when the tab is hidden: hiding interrupts every block's
+    // second here, and showing the tab again starts it for the blocks in view.
+    on(d, 'visibilitychange', function () {
+      timers.forEach(clearTimeout);
+      timers.clear();
+      if (d.visibilityState == 'visible') watch();
+    });
     if (w.MutationObserver) {
       new MutationObserver(function (ms) {
         ms.forEach(function (m) {
