@@ -99,7 +99,8 @@ func site(t *testing.T, omnistat string) string {
 <button id="go-a" onclick="history.pushState({}, '', '/spa/a')">A</button>
 <button id="go-b" onclick="history.pushState({}, '', '/spa/b')">B</button>
 <button id="same" onclick="history.replaceState({}, '', '/spa/b')">same</button>`,
-		"links": `<h1>Links</h1><a id="out" href="{other}/landing">Partner</a> <a id="dl" href="/files/report.pdf">Report</a>`,
+		"links": `<h1>Links</h1><a id="out" href="{other}/landing">Partner</a> <a id="dl" href="/files/report.pdf">Report</a>
+<a id="epub" href="/files/book.epub">Book</a>`,
 		"content": `<h1>Long read</h1><div style="height:2500px">intro</div>
 <div id="hero" data-os-content="hero" data-os-piece="banner" data-os-target="/pricing" style="height:300px;background:#eee">
 <a id="hero-link" href="#" onclick="return false">See pricing</a></div><div style="height:1500px">outro</div>`,
@@ -291,6 +292,18 @@ func TestTrackerInRealBrowser(t *testing.T) {
 			}
 			if e.Name == "outbound" && !strings.Contains(e.Props, "other.test") {
 				t.Fatalf("outbound props %s", e.Props)
+			}
+		}
+	})
+
+	t.Run("data-downloads takes a list written with spaces and capitals", func(t *testing.T) {
+		id, origin := newSite(t, "downloads.test")
+		browser.Do(t, b, 20*time.Second, chromedp.Navigate(origin+"/links?attrs=data-downloads%3D%22pdf%2C%20EPUB%2C%20mobi%22"),
+			chromedp.WaitVisible(chromedp.CSS("h1")), chromedp.Click(chromedp.ID("epub")))
+		es := waitEvents(t, a, id, "the download", func(es []storedEvent) bool { return count(es, "download") == 1 })
+		for _, e := range es {
+			if e.Name == "download" && !strings.Contains(e.Props, "book.epub") {
+				t.Fatalf("download props %s", e.Props)
 			}
 		}
 	})

@@ -121,7 +121,8 @@
       visitorId = store.omnistat_id || (store.omnistat_id = crypto.randomUUID ? crypto.randomUUID() : String(Math.random()).slice(2) + Date.now());
     }
 
-    let downloads = (attr('downloads') || 'pdf,xlsx,docx,pptx,csv,zip,gz,tar,dmg,exe,msi,apk,mp3,mp4,mov,txt,rtf,7z,rar,iso').split(',');
+    // Extensions as a site owner may write them: "pdf, EPUB, .mobi".
+    let downloads = (attr('downloads') || 'pdf,xlsx,docx,pptx,csv,zip,gz,tar,dmg,exe,msi,apk,mp3,mp4,mov,txt,rtf,7z,rar,iso').toLowerCase().match(/[^\s,.]+/g) || [];
     let block = function (el) { return el.closest && el.closest('[data-os-content]'); };
     let content = function (el) {
       var a = el.querySelector('a[href]');
