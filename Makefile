@@ -38,7 +38,7 @@ check:
 
 ## tracker: rebuild tracker-js/dist from tracker-js/src (the built file is committed)
 tracker:
-	$(GO) run ./tracker-js/internal/build
+	$(GO) run ./tracker-js/internal/gen
 
 ## dashboard-vendor: rebuild the dashboard's bundled chart library (committed) from npm
 dashboard-vendor:

@@ -15,11 +15,15 @@ import (
 )
 
 // Limits of the collection contract (shared/spec/API.md §2). Every string a visitor can
-// send is bounded, so one request cannot bloat the store.
+// send is bounded, so one request cannot bloat the store. A field the contract bounds
+// (name, title, props) is refused past its limit, naming it; a page's URL, its referrer
+// and a content block have no limit there, so a long one is stored cut rather than the
+// event lost: a page with a long query string still counts.
 const (
 	MaxBodyBytes   = 16 << 10
 	maxName        = 120
-	maxURL         = 2048
+	maxURL         = 2048         // stored: a page's path, a referrer
+	maxURLRead     = MaxBodyBytes // read: utm_* tags after a long query string still count
 	maxTitle       = 300
 	maxProps       = 30
 	maxPropKey     = 64
@@ -161,7 +165,8 @@ func (in *Input) validate(server bool) error {
 	if in.URL == "" && !server {
 		return fieldErr("url", "is required")
 	}
-	if err := checkText("url", in.URL, maxURL); err != nil {
+	in.URL = clipURL(in.URL, maxURLRead)
+	if err := checkText("url", in.URL, maxURLRead); err != nil {
 		return err
 	}
 	if in.URL != "" {
@@ -171,6 +176,7 @@ func (in *Input) validate(server bool) error {
 		}
 		in.parsedURL = u
 	}
+	in.Referrer = clipURL(in.Referrer, maxURL)
 	if err := checkText("referrer", in.Referrer, maxURL); err != nil {
 		return err
 	}
@@ -196,6 +202,7 @@ func (in *Input) validate(server bool) error {
 		return err
 	}
 	if c := in.Content; c != nil {
+		c.Name, c.Piece, c.Target = clip(c.Name, maxContent), clip(c.Piece, maxContent), clip(c.Target, maxContent)
 		for _, f := range []struct{ name, v string }{{"content.name", c.Name}, {"content.piece", c.Piece}, {"content.target", c.Target}} {
 			if err := checkText(f.name, f.v, maxContent); err != nil {
 				return err
@@ -304,6 +311,33 @@ func (r *Revenue) scaled() (int64, error) {
 		return 0, fieldErr("revenue.currency", "must be an ISO 4217 code like EUR")
 	}
 	return v, nil
+}
+
+// clip cuts s to at most n characters, at a character boundary.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	chars := 0
+	for i := range s {
+		if chars == n {
+			return s[:i]
+		}
+		chars++
+	}
+	return s
+}
+
+// clipURL cuts a URL like clip, without leaving a %XX escape half cut, which would make
+// the rest unparsable (a referrer's domain would be lost with it).
+func clipURL(s string, n int) string {
+	c := clip(s, n)
+	if len(c) < len(s) {
+		if i := strings.LastIndexByte(c, '%'); i >= 0 && i >= len(c)-2 {
+			c = c[:i]
+		}
+	}
+	return c
 }
 
 func truncate(s string, n int) string {

@@ -14,7 +14,8 @@ type Page struct {
 // NormalizePage turns a full page URL into what reports group by: the lowercased host
 // without "www.", and the path without query string, with no trailing slash (except
 // the root) and without its fragment — unless the fragment is a route ("#/..." or
-// "#!/..."), as single-page apps with hash routing use, where it is the page.
+// "#!/..."), as single-page apps with hash routing use, where it is the page:
+// /app.html#/pricing. A path is kept to its first 2,048 characters.
 func NormalizePage(raw string) (Page, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -43,8 +44,13 @@ func normalizeURL(u *url.URL) Page {
 		if len(route) > 1 {
 			route = strings.TrimRight(route, "/")
 		}
-		path = strings.TrimRight(path, "/") + "/#" + route
+		// The route follows the path as the URL writes it (/app/#/x, /app.html#/x), so the
+		// page reads like its address and a filter on it matches.
+		if path != "/" && strings.HasSuffix(u.Path, "/") {
+			path += "/"
+		}
+		path += "#" + route
 	}
-	p.Path = path
+	p.Path = clip(path, maxURL)
 	return p
 }

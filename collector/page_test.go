@@ -18,6 +18,9 @@ func TestNormalizePage(t *testing.T) {
 	f("https://shop.example/a#section-2", "shop.example", "/a")
 	f("https://shop.example/app/#/settings/", "shop.example", "/app/#/settings")
 	f("https://shop.example/#!/inbox?x=1", "shop.example", "/#/inbox")
+	f("https://shop.example#/inbox", "shop.example", "/#/inbox")
+	f("https://shop.example/hash.html#/products", "shop.example", "/hash.html#/products")
+	f("https://shop.example/app#!/settings/", "shop.example", "/app#/settings")
 	f("https://shop.example/caf%C3%A9", "shop.example", "/café")
 	f("https://shop.example:8443/x", "shop.example", "/x")
 }

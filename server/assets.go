@@ -12,7 +12,8 @@ import (
 // registerAssets serves the tracker script and the dashboard; dashboardDir, when set
 // (serve --dev), serves the dashboard from disk.
 func registerAssets(e *echo.Echo, dashboardDir string) {
-	e.GET("/js/omnistat.js", echo.WrapHandler(trackerjs.Handler()))
+	// HEAD too: uptime and CDN checks ask for the script that way.
+	e.Match([]string{http.MethodGet, http.MethodHead}, "/js/omnistat.js", echo.WrapHandler(trackerjs.Handler()))
 	dash := http.StripPrefix("/", dashboard.Handler(dashboardDir))
 	e.GET("/", echo.WrapHandler(dash))
 	e.GET("/*", echo.WrapHandler(dash))

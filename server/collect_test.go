@@ -139,6 +139,46 @@ func TestEventEndpoint(t *testing.T) {
 	}
 }
 
+// A page's URL, referrer and content block have no length in the contract: a long one is
+// stored cut, and the event counts. A title over the contract's 300 characters is refused,
+// naming it (the tracker cuts it before sending).
+func TestLongURLsAreCutNotRefused(t *testing.T) {
+	f := newFixture(t, app.Config{})
+	path := "/" + strings.Repeat("é", 2100)
+	state := strings.Repeat("%C3%A9", 1000)
+	ref := "https://news.example/" + strings.Repeat("r", 2025) + strings.Repeat("%C3%A9", 10) // cut inside an escape
+	target := "https://partner.example/" + strings.Repeat("t", 600)
+	for _, body := range []string{
+		`{"site":"shop.example","name":"pageview","url":"https://shop.example` + path + `?state=` + state + `&utm_source=newsletter","referrer":"` + ref + `"}`,
+		`{"site":"shop.example","name":"impression","url":"https://shop.example/","content":{"name":"hero","target":"` + target + `"}}`,
+	} {
+		if status, _, answer := f.do(http.MethodPost, "/api/event", body, nil); status != 202 {
+			t.Fatalf("status %d (%s); want 202", status, answer)
+		}
+	}
+	rows := f.stored(`SELECT name, path, source, referrer_domain, referrer, content_target FROM events WHERE site_id = {site:UInt32} ORDER BY name`)
+	if len(rows) != 2 {
+		t.Fatalf("%d events stored; want both: %v", len(rows), rows)
+	}
+	imp, pv := rows[0], rows[1]
+	if want := target[:512]; imp[5] != want {
+		t.Errorf("content target %q; want its first 512 characters", imp[5])
+	}
+	if want := path[:1+2047*2]; pv[1] != want {
+		t.Errorf("path of %d characters; want the first 2048", len([]rune(pv[1].(string))))
+	}
+	if pv[2] != "newsletter" || pv[3] != "news.example" {
+		t.Errorf("source %q, referrer domain %q; want newsletter and news.example", pv[2], pv[3])
+	}
+	if want := ref[:2046]; pv[4] != want {
+		t.Errorf("referrer %q; want its first 2048 characters without the half escape", pv[4])
+	}
+	status, _, answer := f.do(http.MethodPost, "/api/event", `{"site":"shop.example","name":"pageview","url":"https://shop.example/","title":"`+strings.Repeat("t", 301)+`"}`, nil)
+	if status != 400 || !strings.Contains(answer, "title: is longer than 300 characters") {
+		t.Fatalf("a 301-character title: %d %s; want 400 naming the title", status, answer)
+	}
+}
+
 func TestRateLimit(t *testing.T) {
 	f := newFixture(t, app.Config{RateLimit: 1, RateBurst: 3})
 	body := `{"site":"shop.example","name":"pageview","url":"https://shop.example/"}`
