@@ -260,7 +260,7 @@ func decodeProps(raw json.RawMessage) (map[string]string, error) {
 		if k == "" {
 			return nil, fieldErr("props", "has an empty key")
 		}
-		if err := checkText("props key "+strconv.Quote(truncate(k, 70)), k, maxPropKey); err != nil {
+		if err := checkText("props key "+strconv.Quote(clip(k, 70)), k, maxPropKey); err != nil {
 			return nil, err
 		}
 		var s string
@@ -338,11 +338,4 @@ func clipURL(s string, n int) string {
 		}
 	}
 	return c
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
 }

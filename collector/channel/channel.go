@@ -10,6 +10,7 @@ import (
 	_ "embed"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 )
 
 // Channel groups.
@@ -277,9 +278,16 @@ func sameSite(a, b string) bool {
 	return a == b || strings.HasSuffix(a, "."+b) || strings.HasSuffix(b, "."+a)
 }
 
+// clip cuts s to maxFieldLength bytes at a character boundary: a cut inside a
+// multi-byte character would store a broken one (and the engine would show it as
+// U+FFFD), so a campaign named in Cyrillic or with an emoji would read wrong.
 func clip(s string) string {
-	if len(s) > maxFieldLength {
-		s = s[:maxFieldLength]
+	if len(s) <= maxFieldLength {
+		return s
 	}
-	return s
+	i := maxFieldLength
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i]
 }

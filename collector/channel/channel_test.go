@@ -1,8 +1,10 @@
 package channel
 
 import (
+	"net/url"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestClassify(t *testing.T) {
@@ -127,6 +129,15 @@ func TestClassifyKeepsTermContentAndClickID(t *testing.T) {
 	got = Classify(Input{PageURL: "https://s.example/", Referrer: "https://WWW.Google.COM/", PageHost: "s.example"})
 	if got.ReferrerDomain != "google.com" {
 		t.Fatalf("referrer domain %q; want google.com", got.ReferrerDomain)
+	}
+}
+
+// A long tag is cut to 200 bytes without breaking the character at the cut.
+func TestClassifyCutsLongTagsAtACharacter(t *testing.T) {
+	campaign := strings.Repeat("a", 199) + "é-summer"
+	got := Classify(Input{PageURL: "https://s.example/?utm_source=news&utm_campaign=" + url.QueryEscape(campaign), PageHost: "s.example"})
+	if got.Campaign != strings.Repeat("a", 199) {
+		t.Fatalf("campaign cut to %q (valid UTF-8: %v); want the 199 letters before the é", got.Campaign, utf8.ValidString(got.Campaign))
 	}
 }
 
