@@ -158,11 +158,58 @@ func TestRestartKeepsUnshippedAndTokens(t *testing.T) {
 	}
 }
 
+// A restart after everything was shipped starts numbering segments again, and its
+// segments must still get tokens never used before: ClickHouse drops an insert whose
+// token it has seen, so a reused token loses acknowledged events without an error.
+func TestTokensAreNeverReusedAcrossRestarts(t *testing.T) {
+	dir := t.TempDir()
+	used := map[string]bool{}
+	for run := 0; run < 3; run++ {
+		s := open(t, dir, Options{SegmentMaxRecords: 2, SegmentMaxAge: time.Hour})
+		s.Append(recs(0, 2))
+		s.Append(recs(2, 4))
+		s.Close()
+		var c collect
+		if err := s.Drain(context.Background(), c.ship); err != nil {
+			t.Fatal(err)
+		}
+		for _, tok := range c.tokens {
+			if used[tok] {
+				t.Fatalf("run %d shipped a segment with token %s, already used by an earlier segment", run, tok)
+			}
+			used[tok] = true
+		}
+	}
+}
+
+// A segment left by a version that named segments <seq>.seg keeps the token that
+// version gave it, so replaying it after the upgrade does not insert it twice.
+func TestOldSegmentNameKeepsItsToken(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir, Options{SegmentMaxAge: time.Hour})
+	s.Append(recs(0, 3))
+	s.Close()
+	seg := s.sealed[0]
+	old := segment{seq: 7}
+	if err := os.Rename(s.path(seg), s.path(old)); err != nil {
+		t.Fatal(err)
+	}
+
+	again := open(t, dir, Options{SegmentMaxAge: time.Hour})
+	var c collect
+	if err := again.Drain(context.Background(), c.ship); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(c.records(), ","); got != want(0, 3) || len(c.tokens) != 1 || c.tokens[0] != again.id+"-7" {
+		t.Fatalf("shipped %q with tokens %v; want the 3 records with token %s-7", got, c.tokens, again.id)
+	}
+}
+
 func TestTornTailIsCut(t *testing.T) {
 	dir := t.TempDir()
 	s := open(t, dir, Options{SegmentMaxAge: time.Hour})
 	s.Append(recs(0, 5))
-	name := s.path(s.curSeg.seq)
+	name := s.path(s.curSeg)
 	s.Close()
 	// A crash mid-write: half a frame, then garbage.
 	info, _ := os.Stat(name)
@@ -184,7 +231,7 @@ func TestCorruptSegmentIsMovedAside(t *testing.T) {
 	s := open(t, dir, Options{SegmentMaxRecords: 3, SegmentMaxAge: time.Hour})
 	s.Append(recs(0, 3))
 	s.Append(recs(3, 6)) // two sealed segments
-	first := s.path(s.sealed[0].seq)
+	first := s.path(s.sealed[0])
 	s.Close()
 	b, _ := os.ReadFile(first)
 	b[frameHeader+1] ^= 0xff // flip a byte inside the first record
