@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -445,5 +446,60 @@ func TestEmailOpenPixel(t *testing.T) {
 	rows := f.stored("SELECT name, path, channel, source, medium, campaign FROM events WHERE site_id = {site:UInt32}")
 	if fmt.Sprint(rows) != "[[email_open / Email email email spring]]" {
 		t.Fatalf("stored %v; want the open on / in Email, campaign spring", rows)
+	}
+}
+
+// An import of old orders may span any number of months (§2: ts "may be in the past").
+// ClickHouse refuses one insert that touches more than 100 monthly partitions; that
+// must not keep the import, or anything accepted after it, out of the reports.
+func TestImportSpanningManyMonthsIsStored(t *testing.T) {
+	f := newFixture(t, app.Config{})
+	auth := map[string]string{"Authorization": "Bearer " + f.key}
+	var evs []string
+	for m := 0; m < 150; m++ {
+		ts := time.Date(2010, time.January, 15, 12, 0, 0, 0, time.UTC).AddDate(0, m, 0)
+		evs = append(evs, fmt.Sprintf(`{"site":"shop.example","name":"order","user_id":"crm-%d","channel":"Store","ts":%q}`, m, ts.Format(time.RFC3339)))
+	}
+	if s, _, body := f.do(http.MethodPost, "/api/v1/events", `{"events":[`+strings.Join(evs, ",")+`]}`, auth); s != 202 {
+		t.Fatalf("import: %d %s", s, body)
+	}
+	if s, _, body := f.do(http.MethodPost, "/api/event", `{"site":"shop.example","name":"pageview","url":"https://shop.example/after-import"}`, nil); s != 202 {
+		t.Fatalf("pageview: %d %s", s, body)
+	}
+	rows := f.stored(`SELECT countIf(name = 'order'), countIf(name = 'pageview') FROM events WHERE site_id = {site:UInt32}`)
+	if rows[0][0] != int64(150) || rows[0][1] != int64(1) {
+		t.Fatalf("stored %v orders and %v pageviews; want 150 and 1", rows[0][0], rows[0][1])
+	}
+}
+
+// Events the engine refuses for good (here: a constraint the operator added) must not
+// hold up every event after them, and must not vanish silently either: they are kept
+// on disk beside the spool, logged, and counted in /metrics.
+func TestRefusedEventsAreSetAsideNotBlocking(t *testing.T) {
+	f := newFixture(t, app.Config{})
+	if err := f.a.Store.Exec(context.Background(), "ALTER TABLE events ADD CONSTRAINT no_bad CHECK path != '/bad'", nil); err != nil {
+		t.Fatal(err)
+	}
+	if s, _, body := f.do(http.MethodPost, "/api/event", `{"site":"shop.example","name":"pageview","url":"https://shop.example/bad"}`, nil); s != 202 {
+		t.Fatalf("bad pageview: %d %s", s, body)
+	}
+	f.a.Spool.Flush()
+	deadline := time.Now().Add(10 * time.Second)
+	for f.a.Spool.Stats().RefusedRecords == 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if s, _, body := f.do(http.MethodPost, "/api/event", `{"site":"shop.example","name":"pageview","url":"https://shop.example/good"}`, nil); s != 202 {
+		t.Fatalf("good pageview: %d %s", s, body)
+	}
+	if rows := f.stored(`SELECT path FROM events WHERE site_id = {site:UInt32}`); len(rows) != 1 || rows[0][0] != "/good" {
+		t.Fatalf("stored %v; want the pageview sent after the refused one", rows)
+	}
+	_, _, body := f.do(http.MethodGet, "/metrics", "", nil)
+	if !strings.Contains(body, "omnistat_spool_refused_events_total 1\n") {
+		t.Fatalf("/metrics does not count the refused event:\n%s", body)
+	}
+	aside, _ := filepath.Glob(filepath.Join(f.a.Config.SpoolDir, "*.refused"))
+	if len(aside) != 1 {
+		t.Fatalf("refused segments kept on disk: %v; want 1", aside)
 	}
 }

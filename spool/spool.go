@@ -47,6 +47,24 @@ var ErrFull = errors.New("spool is full")
 // ErrClosed is returned by Append after Close.
 var ErrClosed = errors.New("spool is closed")
 
+// Refused marks an error of a Ship function as final: the engine refused the segment
+// for a reason that retrying cannot fix (data it will never take). The spool then
+// sets the segment aside as <name>.refused, logs it and counts it, and ships the next
+// one, so one bad segment cannot stop every event after it. An operator who fixed the
+// cause renames the file back to .seg; the next start ships it.
+func Refused(err error) error { return &refusedError{err} }
+
+type refusedError struct{ err error }
+
+func (e *refusedError) Error() string { return e.err.Error() }
+func (e *refusedError) Unwrap() error { return e.err }
+
+// IsRefused reports whether err was marked with Refused.
+func IsRefused(err error) bool {
+	var r *refusedError
+	return errors.As(err, &r)
+}
+
 // MaxRecord is the largest payload Append takes.
 const MaxRecord = 1 << 20
 
@@ -495,6 +513,9 @@ func (s *Spool) shipOne(ctx context.Context, seg segment, ship Ship) error {
 	}
 	start := time.Now()
 	if err := ship(ctx, s.token(seg), recs); err != nil {
+		if IsRefused(err) && ctx.Err() == nil {
+			return s.setAside(seg, len(recs), err)
+		}
 		s.mu.Lock()
 		s.stats.ShipErrors++
 		s.mu.Unlock()
@@ -514,8 +535,29 @@ func (s *Spool) shipOne(ctx context.Context, seg segment, ship Ship) error {
 	return nil
 }
 
+// setAside moves a segment the engine refused for good out of the queue, keeping its
+// file as <name>.refused.
+func (s *Spool) setAside(seg segment, records int, cause error) error {
+	name := s.path(seg)
+	if err := os.Rename(name, name+".refused"); err != nil {
+		// Without the rename the next start would ship it again; keep retrying instead
+		// of dropping it from the queue.
+		return fmt.Errorf("spool: set aside refused segment %d: %w (refused: %w)", seg.seq, err, cause)
+	}
+	s.o.Logger.Error("spool: the engine refused a segment for good; set aside, not shipped",
+		"file", name+".refused", "events", records, "err", cause)
+	s.mu.Lock()
+	s.sealed = s.sealed[1:]
+	s.total -= seg.bytes
+	s.stats.RefusedSegments++
+	s.stats.RefusedRecords += uint64(records)
+	s.mu.Unlock()
+	return nil
+}
+
 // Run ships sealed segments until ctx is done, retrying a failed segment with
-// exponential backoff and jitter; it never skips one.
+// exponential backoff and jitter; it skips one only when the engine refused it for
+// good (see Refused).
 func (s *Spool) Run(ctx context.Context, ship Ship) error {
 	s.shipMu.Lock()
 	defer s.shipMu.Unlock()

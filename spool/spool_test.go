@@ -273,6 +273,44 @@ func TestRetryUntilShippedWithSameToken(t *testing.T) {
 	}
 }
 
+// A segment the engine refuses for good is set aside on disk and counted, and the
+// segments after it are shipped: one bad segment must not stop every later event.
+func TestRefusedSegmentIsSetAside(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir, Options{SegmentMaxRecords: 3, SegmentMaxAge: time.Hour, RetryMin: time.Millisecond, RetryMax: time.Millisecond})
+	s.Append(recs(0, 3))
+	s.Append(recs(3, 6))
+	var c collect
+	ship := func(ctx context.Context, token string, records [][]byte) error {
+		if string(records[0]) == "event-0" {
+			return Refused(errors.New("the engine refuses this block"))
+		}
+		return c.ship(ctx, token, records)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.Run(ctx, ship); close(done) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for len(c.records()) < 3 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	if got := strings.Join(c.records(), ","); got != want(3, 6) {
+		t.Fatalf("shipped %q; want the segment after the refused one", got)
+	}
+	if st := s.Stats(); st.RefusedSegments != 1 || st.RefusedRecords != 3 || st.Records != 0 {
+		t.Fatalf("stats %+v; want 1 refused segment of 3 records and nothing pending", st)
+	}
+	aside, _ := filepath.Glob(filepath.Join(dir, "*.refused"))
+	if len(aside) != 1 {
+		t.Fatalf("set aside: %v; want one file", aside)
+	}
+	if b, _ := os.ReadFile(aside[0]); !strings.Contains(string(b), "event-2") {
+		t.Fatal("the refused segment's records are not kept")
+	}
+}
+
 func TestFullSpoolRefusesThenRecovers(t *testing.T) {
 	s := open(t, t.TempDir(), Options{MaxBytes: 200, SegmentMaxAge: time.Hour})
 	if err := s.Append([][]byte{make([]byte, 150)}); err != nil {
