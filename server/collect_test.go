@@ -503,3 +503,29 @@ func TestRefusedEventsAreSetAsideNotBlocking(t *testing.T) {
 		t.Fatalf("refused segments kept on disk: %v; want 1", aside)
 	}
 }
+
+// A refused batch leaves no trace (§2: none is half-stored): its pageview must not open
+// a visit that a later engagement ping of the same visitor then joins. Also when the
+// batch is refused for a ping of no visit, found only after its other events' visits.
+func TestRefusedBatchOpensNoVisit(t *testing.T) {
+	f := newFixture(t, app.Config{})
+	auth := map[string]string{"Authorization": "Bearer " + f.key}
+	refused := []string{
+		`{"events":[{"site":"shop.example","name":"pageview","visitor_id":"ghost1","url":"https://shop.example/p"},
+			{"site":"shop.example","name":"pageview","visitor_id":"ghost1","url":"https://shop.example/p","screen":-1}]}`,
+		`{"events":[{"site":"shop.example","name":"pageview","visitor_id":"ghost2","url":"https://shop.example/p"},
+			{"site":"shop.example","name":"engagement","visitor_id":"nobody","url":"https://shop.example/p","engaged_ms":500}]}`,
+	}
+	for i, batch := range refused {
+		if s, _, body := f.do(http.MethodPost, "/api/v1/events", batch, auth); s != 400 {
+			t.Fatalf("batch %d: %d %s; want 400", i, s, body)
+		}
+		ping := fmt.Sprintf(`{"events":[{"site":"shop.example","name":"engagement","visitor_id":"ghost%d","url":"https://shop.example/p","engaged_ms":60000}]}`, i+1)
+		if s, _, body := f.do(http.MethodPost, "/api/v1/events", ping, auth); s != 400 || !strings.Contains(body, "no visit") {
+			t.Fatalf("a lone ping after refused batch %d: %d %s; want 400: the refused batch opened no visit", i, s, body)
+		}
+	}
+	if n := f.stored(`SELECT count() FROM events WHERE site_id = {site:UInt32}`); n[0][0] != int64(0) {
+		t.Fatalf("%v events stored; want none", n[0][0])
+	}
+}
