@@ -186,6 +186,16 @@ func (in *Input) validate(server bool) error {
 	if in.Scroll != nil && (*in.Scroll < 0 || *in.Scroll > 100) {
 		return fieldErr("scroll", "must be between 0 and 100")
 	}
+	// Engaged time and scroll depth are what an engagement ping reports; on any other
+	// event the metrics would count them (a one-page bounce made "engaged").
+	if in.Name != "engagement" {
+		if in.EngagedMS != 0 {
+			return fieldErr("engaged_ms", "is only accepted on engagement events, not on %s", in.Name)
+		}
+		if in.Scroll != nil {
+			return fieldErr("scroll", "is only accepted on engagement events, not on %s", in.Name)
+		}
+	}
 	if err := checkText("user_id", in.UserID, maxUserID); err != nil {
 		return err
 	}
