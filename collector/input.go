@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/url"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -90,6 +91,11 @@ func fieldErr(field, format string, args ...any) error {
 // DecodeInput parses one JSON event. Unknown fields are rejected, naming them, so a typo
 // in a hand-written integration is reported instead of silently dropped.
 func DecodeInput(body []byte) (Input, error) {
+	if !utf8.Valid(body) {
+		// encoding/json would quietly turn the bad bytes into U+FFFD, and checkText
+		// would never see them.
+		return Input{}, fieldErr(invalidUTF8Field(body), "is not valid UTF-8")
+	}
 	var in Input
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -100,6 +106,37 @@ func DecodeInput(body []byte) (Input, error) {
 		return Input{}, fieldErr("body", "has data after the JSON object")
 	}
 	return in, nil
+}
+
+// invalidUTF8Field names the field of a JSON object whose text is not valid UTF-8:
+// "title", "props.plan", "props key" (a bad key), or "body" when it is elsewhere.
+// Raw values keep their bytes as sent, where decoded strings would not.
+func invalidUTF8Field(body []byte) string {
+	var top map[string]json.RawMessage
+	if json.Unmarshal(body, &top) != nil {
+		return "body"
+	}
+	keys := make([]string, 0, len(top))
+	for k := range top {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if utf8.Valid(top[k]) {
+			continue
+		}
+		var inner map[string]json.RawMessage
+		if json.Unmarshal(top[k], &inner) == nil {
+			for ik, iv := range inner {
+				if !utf8.Valid(iv) {
+					return k + "." + ik
+				}
+			}
+			return k + " key"
+		}
+		return k
+	}
+	return "body"
 }
 
 // jsonError turns encoding/json's errors into a sentence naming the field.

@@ -47,7 +47,10 @@ func TestDecodeAndValidate(t *testing.T) {
 		{"revenue bad amount", `{"site":"s.example","name":"buy","url":"https://s.example/","revenue":{"amount":"1,00","currency":"EUR"}}`, false, "revenue.amount: must be a decimal"},
 		{"revenue 5 decimals", `{"site":"s.example","name":"buy","url":"https://s.example/","revenue":{"amount":"1.00001","currency":"EUR"}}`, false, "revenue.amount: must be a decimal"},
 		{"long user_id", `{"site":"s.example","name":"x","url":"https://s.example/","user_id":"` + long(257) + `"}`, false, "user_id: is longer than 256"},
-		{"invalid utf-8", "{\"site\":\"s.example\",\"name\":\"x\",\"url\":\"https://s.example/\",\"title\":\"\xff\"}", false, ""},
+		{"invalid utf-8 in title", "{\"site\":\"s.example\",\"name\":\"x\",\"url\":\"https://s.example/\",\"title\":\"\xff\"}", false, "title: is not valid UTF-8"},
+		{"invalid utf-8 in name", "{\"site\":\"s.example\",\"name\":\"bad\xff\xfename\",\"url\":\"https://s.example/\"}", true, "name: is not valid UTF-8"},
+		{"invalid utf-8 in a prop value", "{\"site\":\"s.example\",\"name\":\"x\",\"url\":\"https://s.example/\",\"props\":{\"plan\":\"p\xffro\"}}", false, "props.plan: is not valid UTF-8"},
+		{"invalid utf-8 in a prop key", "{\"site\":\"s.example\",\"name\":\"x\",\"url\":\"https://s.example/\",\"props\":{\"pl\xffan\":\"pro\"}}", false, "props key: is not valid UTF-8"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -102,6 +102,7 @@ func TestEventEndpoint(t *testing.T) {
 		{"origin of another site", ok, map[string]string{"Origin": "https://evil.example"}, 403, "origin https://evil.example"},
 		{"bad field", `{"site":"shop.example","name":"pageview","url":"https://shop.example/","scroll":300}`, nil, 400, "scroll: must be between 0 and 100"},
 		{"unknown field", `{"site":"shop.example","name":"pageview","url":"https://shop.example/","colour":1}`, nil, 400, "colour: is not a known field"},
+		{"invalid UTF-8", "{\"site\":\"shop.example\",\"name\":\"bad\xff\xfename\",\"url\":\"https://shop.example/\"}", nil, 400, "name: is not valid UTF-8"},
 		{"engaged time on a pageview", `{"site":"shop.example","name":"pageview","url":"https://shop.example/","engaged_ms":3600000}`, nil, 400, "engaged_ms: is only accepted on engagement events"},
 		{"ts from a browser", `{"site":"shop.example","name":"pageview","url":"https://shop.example/","ts":"2020-01-01T00:00:00Z"}`, nil, 400, "ts: and channel are only accepted from servers"},
 		{"too large", `{"site":"shop.example","name":"x","url":"https://shop.example/","title":"` + strings.Repeat("a", 17<<10) + `"}`, nil, 413, "larger than 16384 bytes"},
