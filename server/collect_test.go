@@ -531,3 +531,27 @@ func TestRefusedBatchOpensNoVisit(t *testing.T) {
 		t.Fatalf("%v events stored; want none", n[0][0])
 	}
 }
+
+// HEAD is answered wherever GET is (RFC 9110 §9.1): the pixel "always answers" its GIF's
+// headers, and a tracked link its redirect. A HEAD probe (a link checker, an image
+// proxy's check) is not a view or a click, so it records nothing.
+func TestHeadIsAnsweredLikeGet(t *testing.T) {
+	f := newFixture(t, app.Config{})
+	auth := map[string]string{"Authorization": "Bearer " + f.key}
+	if s, _, body := f.do(http.MethodPost, "/api/v1/links", `{"site":"shop.example","slug":"spring","target":"https://shop.example/spring"}`, auth); s != 201 {
+		t.Fatalf("create link: %d %s", s, body)
+	}
+	s, hdr, body := f.do(http.MethodHead, "/p.gif?site=shop.example&url=https://shop.example/head", "", nil)
+	if s != 200 || hdr.Get("Content-Type") != "image/gif" || hdr.Get("Content-Length") != "43" || body != "" {
+		t.Fatalf("HEAD /p.gif: %d %q length %q body %q; want 200 with the GIF's headers and no body", s, hdr.Get("Content-Type"), hdr.Get("Content-Length"), body)
+	}
+	if s, hdr, _ := f.do(http.MethodHead, "/r/spring", "", nil); s != 302 || hdr.Get("Location") != "https://shop.example/spring" {
+		t.Fatalf("HEAD /r/spring: %d to %q; want 302 to the target", s, hdr.Get("Location"))
+	}
+	if s, _, _ := f.do(http.MethodHead, "/r/nope", "", nil); s != 404 {
+		t.Fatalf("HEAD /r/nope: %d; want 404", s)
+	}
+	if n := f.stored(`SELECT count() FROM events WHERE site_id = {site:UInt32}`); n[0][0] != int64(0) {
+		t.Fatalf("%v events recorded for HEAD requests; want none", n[0][0])
+	}
+}
