@@ -216,6 +216,7 @@ func spoolMetrics(sp *spool.Spool) func(w http.ResponseWriter) {
 		p("omnistat_flush_batches_total", "counter", "Batches inserted into ClickHouse.", s.ShippedSegments)
 		p("omnistat_flush_events_total", "counter", "Events inserted into ClickHouse.", s.ShippedRecords)
 		p("omnistat_engine_errors_total", "counter", "Failed inserts into ClickHouse (retried).", s.ShipErrors)
+		p("omnistat_spool_refused_events_total", "counter", "Events the engine refused for good, kept in <spool-dir>/*.refused.", s.RefusedRecords)
 		p("omnistat_flush_last_seconds", "gauge", "Duration of the last insert into ClickHouse.", s.LastShipDuration.Seconds())
 		p("omnistat_flush_last_batch_events", "gauge", "Events in the last insert into ClickHouse.", s.LastShipRecords)
 	}

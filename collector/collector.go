@@ -94,7 +94,6 @@ type Request struct {
 	AcceptLanguage string
 	Origin         string // the Origin header of a browser request, "" if none
 	Source         Source
-	checkOnly      bool // validate and enrich, but assign no visit (CheckBatch)
 	link           *linkAttribution
 }
 
@@ -117,6 +116,13 @@ func (c *Collector) Accept(ctx context.Context, r Request) error {
 		c.cfg.Metrics.rejected(err)
 		return err
 	}
+	if drop == "" {
+		drop, err = c.assignSession(&r, &e, c.cfg.Sessions)
+		if err != nil {
+			c.cfg.Metrics.rejected(err)
+			return err
+		}
+	}
 	if drop != "" {
 		c.cfg.Metrics.Dropped(drop)
 		return nil
@@ -130,7 +136,9 @@ func (c *Collector) Accept(ctx context.Context, r Request) error {
 }
 
 // AcceptBatch takes server-side events all or nothing: every event is validated and
-// enriched first, and only if none fails are they appended, in one spool write.
+// enriched first, then given its visit on a trial copy of the session table, and only
+// if none fails are the visits opened for real and the events appended, in one spool
+// write. A refused batch leaves no visit behind.
 func (c *Collector) AcceptBatch(ctx context.Context, rs []Request) (int, []BatchError) {
 	if len(rs) > maxBatchEvents {
 		return 0, []BatchError{{Index: -1, Err: fieldErr("events", "has %d events; at most %d per request", len(rs), maxBatchEvents)}}
@@ -138,7 +146,7 @@ func (c *Collector) AcceptBatch(ctx context.Context, rs []Request) (int, []Batch
 	events := make([]Event, 0, len(rs))
 	from := make([]int, 0, len(rs)) // from[j] is the index in rs of events[j]
 	var errs []BatchError
-	var backdated []int
+	var backdated, live []int
 	now := c.cfg.Now()
 	for i := range rs {
 		e, drop, err := c.prepare(ctx, &rs[i])
@@ -153,6 +161,8 @@ func (c *Collector) AcceptBatch(ctx context.Context, rs []Request) (int, []Batch
 		}
 		if rs[i].Source == FromServer && isBackdated(e.TS, now) {
 			backdated = append(backdated, len(events))
+		} else {
+			live = append(live, len(events))
 		}
 		events = append(events, e)
 		from = append(from, i)
@@ -165,12 +175,27 @@ func (c *Collector) AcceptBatch(ctx context.Context, rs []Request) (int, []Batch
 	for _, j := range orphans {
 		errs = append(errs, BatchError{Index: from[j], Err: errEngagementWithoutVisit})
 	}
+	trial := c.cfg.Sessions.trial()
+	for _, j := range live {
+		e := events[j]
+		if _, err := c.assignSession(&rs[from[j]], &e, trial); err != nil {
+			errs = append(errs, BatchError{Index: from[j], Err: err})
+		}
+	}
 	sort.SliceStable(errs, func(a, b int) bool { return errs[a].Index < errs[b].Index })
 	if len(errs) > 0 {
 		for _, e := range errs {
 			c.cfg.Metrics.rejected(e.Err)
 		}
 		return 0, errs
+	}
+	for _, j := range live {
+		if _, err := c.assignSession(&rs[from[j]], &events[j], c.cfg.Sessions); err != nil {
+			// The trial found this ping's visit; another request may have changed the
+			// table since. Refuse the batch rather than store a ping of no visit.
+			c.cfg.Metrics.rejected(err)
+			return 0, []BatchError{{Index: from[j], Err: err}}
+		}
 	}
 	if err := c.cfg.Sink.Append(events); err != nil {
 		c.cfg.Metrics.rejected(err)
@@ -188,7 +213,6 @@ func (c *Collector) CheckBatch(ctx context.Context, rs []Request) []BatchError {
 	var errs []BatchError
 	for i := range rs {
 		r := rs[i]
-		r.checkOnly = true
 		if _, _, err := c.prepare(ctx, &r); err != nil {
 			errs = append(errs, BatchError{Index: i, Err: err})
 		}
@@ -299,38 +323,45 @@ func (c *Collector) prepare(ctx context.Context, r *Request) (Event, string, err
 		e.VisitorID = cookielessID(salt, site.ID, r.IP, r.UserAgent)
 	}
 
-	// Session. An engagement ping never opens a visit: it only reports on a page
-	// already counted, and a tab left open past the session gap must not make one.
-	if r.checkOnly || r.Source == FromServer && isBackdated(e.TS, now) {
-		return e, "", nil // AcceptBatch finds its session in the store, or rejects a ping of none
-	}
-	if e.Name == "engagement" && !c.cfg.Sessions.Has(site.ID, e.VisitorID, e.TS) {
+	return e, "", nil
+}
+
+// assignSession is the last step: it puts the event in its visit in table. It runs
+// only once every other step passed, so an event refused for any other reason leaves
+// no visit behind. An engagement ping never opens a visit: it only reports on a page
+// already counted, and a tab left open past the session gap must not make one.
+// Backdated server-side events do not come here: AcceptBatch finds their visits in the
+// store.
+func (c *Collector) assignSession(r *Request, e *Event, table sessionTable) (drop string, err error) {
+	in := &r.Input
+	site := e.SiteID
+	if e.Name == "engagement" && !table.Has(site, e.VisitorID, e.TS) {
 		if r.Source == FromServer {
-			return Event{}, "", errEngagementWithoutVisit
+			return "", errEngagementWithoutVisit
 		}
-		return Event{}, "engagement_without_session", nil
+		return "engagement_without_session", nil
 	}
 	switch {
 	case r.Source == FromBrowser || r.Source == FromPixel:
 		var attr Attribution
-		e.SessionID, attr, _ = c.cfg.Sessions.AssignWith(site.ID, e.VisitorID, e.TS, e.attribution())
+		e.SessionID, attr, _ = table.AssignWith(site, e.VisitorID, e.TS, e.attribution())
 		e.setAttribution(attr)
 	case r.Source == FromLink:
 		// A click on a tracked link opens the visit it leads to with the link's
 		// attribution, so the pages that follow count in the link's channel and
 		// campaign; the click itself always carries the link's (§2).
-		e.SessionID, _, _ = c.cfg.Sessions.AssignWith(site.ID, e.VisitorID, e.TS, e.attribution())
+		e.SessionID, _, _ = table.AssignWith(site, e.VisitorID, e.TS, e.attribution())
 	case in.Channel == "":
 		// A back end's event that names no channel of its own (a sign-up confirmed by
 		// the server) is part of the web visit it joins, and counts in its channel.
 		var attr Attribution
-		if e.SessionID, attr, _ = c.cfg.Sessions.AssignWith(site.ID, e.VisitorID, e.TS, Attribution{}); attr.Channel != "" {
+		if e.SessionID, attr, _ = table.AssignWith(site, e.VisitorID, e.TS, Attribution{}); attr.Channel != "" {
 			e.setAttribution(attr)
 		}
 	default:
-		e.SessionID, _ = c.cfg.Sessions.Assign(site.ID, e.VisitorID, e.TS)
+		e.SessionID, _, _ = table.AssignWith(site, e.VisitorID, e.TS, Attribution{})
 	}
-	return e, "", nil
+	return "", nil
 }
 
 // serverFields applies what only server-side events may set: a past timestamp and an

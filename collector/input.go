@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/url"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -94,6 +95,11 @@ func fieldErr(field, format string, args ...any) error {
 // DecodeInput parses one JSON event. Unknown fields are rejected, naming them, so a typo
 // in a hand-written integration is reported instead of silently dropped.
 func DecodeInput(body []byte) (Input, error) {
+	if !utf8.Valid(body) {
+		// encoding/json would quietly turn the bad bytes into U+FFFD, and checkText
+		// would never see them.
+		return Input{}, fieldErr(invalidUTF8Field(body), "is not valid UTF-8")
+	}
 	var in Input
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -104,6 +110,37 @@ func DecodeInput(body []byte) (Input, error) {
 		return Input{}, fieldErr("body", "has data after the JSON object")
 	}
 	return in, nil
+}
+
+// invalidUTF8Field names the field of a JSON object whose text is not valid UTF-8:
+// "title", "props.plan", "props key" (a bad key), or "body" when it is elsewhere.
+// Raw values keep their bytes as sent, where decoded strings would not.
+func invalidUTF8Field(body []byte) string {
+	var top map[string]json.RawMessage
+	if json.Unmarshal(body, &top) != nil {
+		return "body"
+	}
+	keys := make([]string, 0, len(top))
+	for k := range top {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if utf8.Valid(top[k]) {
+			continue
+		}
+		var inner map[string]json.RawMessage
+		if json.Unmarshal(top[k], &inner) == nil {
+			for ik, iv := range inner {
+				if !utf8.Valid(iv) {
+					return k + "." + ik
+				}
+			}
+			return k + " key"
+		}
+		return k
+	}
+	return "body"
 }
 
 // jsonError turns encoding/json's errors into a sentence naming the field.
@@ -191,6 +228,16 @@ func (in *Input) validate(server bool) error {
 	}
 	if in.Scroll != nil && (*in.Scroll < 0 || *in.Scroll > 100) {
 		return fieldErr("scroll", "must be between 0 and 100")
+	}
+	// Engaged time and scroll depth are what an engagement ping reports; on any other
+	// event the metrics would count them (a one-page bounce made "engaged").
+	if in.Name != "engagement" {
+		if in.EngagedMS != 0 {
+			return fieldErr("engaged_ms", "is only accepted on engagement events, not on %s", in.Name)
+		}
+		if in.Scroll != nil {
+			return fieldErr("scroll", "is only accepted on engagement events, not on %s", in.Name)
+		}
 	}
 	if err := checkText("user_id", in.UserID, maxUserID); err != nil {
 		return err

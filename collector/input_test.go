@@ -13,7 +13,10 @@ func TestDecodeAndValidate(t *testing.T) {
 		wantErr    string // "" = valid
 	}{
 		{"minimal pageview", `{"site":"shop.example","name":"pageview","url":"https://shop.example/"}`, false, ""},
-		{"everything", `{"site":"shop.example","name":"purchase","url":"https://shop.example/thanks?utm_source=x","referrer":"https://google.com/","title":"Thanks","screen":1280,"props":{"plan":"pro","seats":3,"trial":true},"engaged_ms":1200,"scroll":80,"content":{"name":"hero","piece":"banner.png","target":"/pricing"},"revenue":{"amount":"12.34","currency":"EUR"},"user_id":"u-1","visitor_id":"abc"}`, false, ""},
+		{"everything", `{"site":"shop.example","name":"purchase","url":"https://shop.example/thanks?utm_source=x","referrer":"https://google.com/","title":"Thanks","screen":1280,"props":{"plan":"pro","seats":3,"trial":true},"content":{"name":"hero","piece":"banner.png","target":"/pricing"},"revenue":{"amount":"12.34","currency":"EUR"},"user_id":"u-1","visitor_id":"abc"}`, false, ""},
+		{"engagement ping", `{"site":"shop.example","name":"engagement","url":"https://shop.example/","engaged_ms":1200,"scroll":80}`, false, ""},
+		{"engaged_ms on a pageview", `{"site":"s.example","name":"pageview","url":"https://s.example/","engaged_ms":3600000}`, false, "engaged_ms: is only accepted on engagement events"},
+		{"scroll on a click", `{"site":"s.example","name":"click","url":"https://s.example/","scroll":50}`, true, "scroll: is only accepted on engagement events"},
 		{"numeric revenue amount", `{"site":"s.example","name":"buy","url":"https://s.example/","revenue":{"amount":12.5,"currency":"USD"}}`, false, ""},
 		{"empty body", ``, false, "body: is empty"},
 		{"not json", `{"site":`, false, "body: is cut short"},
@@ -44,7 +47,10 @@ func TestDecodeAndValidate(t *testing.T) {
 		{"revenue bad amount", `{"site":"s.example","name":"buy","url":"https://s.example/","revenue":{"amount":"1,00","currency":"EUR"}}`, false, "revenue.amount: must be a decimal"},
 		{"revenue 5 decimals", `{"site":"s.example","name":"buy","url":"https://s.example/","revenue":{"amount":"1.00001","currency":"EUR"}}`, false, "revenue.amount: must be a decimal"},
 		{"long user_id", `{"site":"s.example","name":"x","url":"https://s.example/","user_id":"` + long(257) + `"}`, false, "user_id: is longer than 256"},
-		{"invalid utf-8", "{\"site\":\"s.example\",\"name\":\"x\",\"url\":\"https://s.example/\",\"title\":\"\xff\"}", false, ""},
+		{"invalid utf-8 in title", "{\"site\":\"s.example\",\"name\":\"x\",\"url\":\"https://s.example/\",\"title\":\"\xff\"}", false, "title: is not valid UTF-8"},
+		{"invalid utf-8 in name", "{\"site\":\"s.example\",\"name\":\"bad\xff\xfename\",\"url\":\"https://s.example/\"}", true, "name: is not valid UTF-8"},
+		{"invalid utf-8 in a prop value", "{\"site\":\"s.example\",\"name\":\"x\",\"url\":\"https://s.example/\",\"props\":{\"plan\":\"p\xffro\"}}", false, "props.plan: is not valid UTF-8"},
+		{"invalid utf-8 in a prop key", "{\"site\":\"s.example\",\"name\":\"x\",\"url\":\"https://s.example/\",\"props\":{\"pl\xffan\":\"pro\"}}", false, "props key: is not valid UTF-8"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

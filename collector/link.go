@@ -17,21 +17,7 @@ func (c *Collector) AcceptLinkClick(ctx context.Context, site catalog.Site, l ca
 	r.Input.URL = l.Target
 	r.Input.Content = &Content{Name: "link:" + l.Slug, Target: l.Target}
 	r.link = &linkAttribution{campaign: l.Campaign, source: l.Source, medium: l.Medium, channel: l.Channel}
-	e, drop, err := c.prepare(ctx, &r)
-	if err != nil {
-		c.cfg.Metrics.rejected(err)
-		return err
-	}
-	if drop != "" {
-		c.cfg.Metrics.Dropped(drop)
-		return nil
-	}
-	if err := c.cfg.Sink.Append([]Event{e}); err != nil {
-		c.cfg.Metrics.rejected(err)
-		return err
-	}
-	c.cfg.Metrics.Accepted(1)
-	return nil
+	return c.Accept(ctx, r)
 }
 
 // linkAttribution is what a tracked link sets of the attribution its target's own tags

@@ -75,7 +75,16 @@ func (s *Sessions) AssignWith(site uint32, visitor uint64, ts time.Time, attr At
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	e := sh.m[k]
-	if e != nil && ts.Sub(e.last) <= SessionGap && e.first.Sub(ts) <= SessionGap {
+	id, session, isNew = assignEntry(&e, ts, attr)
+	sh.m[k] = e
+	return id, session, isNew
+}
+
+// assignEntry is AssignWith on one visitor's entry; it replaces *slot when the event
+// starts the visitor's current session.
+func assignEntry(slot **sessionEntry, ts time.Time, attr Attribution) (id uint64, session Attribution, isNew bool) {
+	e := *slot
+	if joins(e, ts) {
 		if ts.After(e.last) {
 			e.last = ts
 		}
@@ -94,9 +103,13 @@ func (s *Sessions) AssignWith(site uint32, visitor uint64, ts time.Time, attr At
 		// without forgetting the current one.
 		return rand.Uint64(), attr, true
 	}
-	e = &sessionEntry{id: rand.Uint64(), first: ts, last: ts, attr: attr}
-	sh.m[k] = e
-	return e.id, attr, true
+	*slot = &sessionEntry{id: rand.Uint64(), first: ts, last: ts, attr: attr}
+	return (*slot).id, attr, true
+}
+
+// joins reports whether an event at ts belongs to the session of entry e.
+func joins(e *sessionEntry, ts time.Time) bool {
+	return e != nil && ts.Sub(e.last) <= SessionGap && e.first.Sub(ts) <= SessionGap
 }
 
 // Has reports whether the visitor has a session that an event at ts would join.
@@ -104,8 +117,59 @@ func (s *Sessions) Has(site uint32, visitor uint64, ts time.Time) bool {
 	sh := &s.shards[visitor%uint64(len(s.shards))]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	e := sh.m[sessionKey{site, visitor}]
-	return e != nil && ts.Sub(e.last) <= SessionGap && e.first.Sub(ts) <= SessionGap
+	return joins(sh.m[sessionKey{site, visitor}], ts)
+}
+
+// get returns a copy of the visitor's entry, or nil.
+func (s *Sessions) get(k sessionKey) *sessionEntry {
+	sh := &s.shards[k.visitor%uint64(len(s.shards))]
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if e := sh.m[k]; e != nil {
+		c := *e
+		return &c
+	}
+	return nil
+}
+
+// sessionTable is what the session step of the collector uses: the shared Sessions,
+// or a trial over it.
+type sessionTable interface {
+	Has(site uint32, visitor uint64, ts time.Time) bool
+	AssignWith(site uint32, visitor uint64, ts time.Time, attr Attribution) (uint64, Attribution, bool)
+}
+
+// trialSessions assigns sessions on private copies of the shared table's entries, so a
+// batch can learn what its events would do (a ping that finds no visit) without
+// opening or extending any visit for real.
+type trialSessions struct {
+	s *Sessions
+	m map[sessionKey]*sessionEntry
+}
+
+func (s *Sessions) trial() *trialSessions {
+	return &trialSessions{s: s, m: map[sessionKey]*sessionEntry{}}
+}
+
+func (t *trialSessions) entry(k sessionKey) *sessionEntry {
+	e, ok := t.m[k]
+	if !ok {
+		e = t.s.get(k)
+		t.m[k] = e
+	}
+	return e
+}
+
+func (t *trialSessions) Has(site uint32, visitor uint64, ts time.Time) bool {
+	return joins(t.entry(sessionKey{site, visitor}), ts)
+}
+
+func (t *trialSessions) AssignWith(site uint32, visitor uint64, ts time.Time, attr Attribution) (uint64, Attribution, bool) {
+	k := sessionKey{site, visitor}
+	e := t.entry(k)
+	id, session, isNew := assignEntry(&e, ts, attr)
+	t.m[k] = e
+	return id, session, isNew
 }
 
 // Sweep forgets sessions idle since before now − SessionGap and returns how many remain.

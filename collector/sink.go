@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sort"
+	"strconv"
 
 	"github.com/omnistat/omnistat/schema"
 	"github.com/omnistat/omnistat/spool"
@@ -36,11 +38,18 @@ func (s SpoolSink) Append(events []Event) error {
 }
 
 // Shipper returns the function the spool calls to insert one sealed segment into the
-// events table: one batch insert per segment, with the segment's token as ClickHouse's
-// insert deduplication token, so shipping a segment again after a crash inserts nothing.
+// events table, with the segment's token as ClickHouse's insert deduplication token, so
+// shipping a segment again after a crash inserts nothing.
+//
+// The table is partitioned by month, and ClickHouse refuses an insert that touches more
+// than 100 partitions; an import of old orders can span more than that. So a segment
+// is inserted one month at a time, each month with a token of its own made from the
+// segment's token and the month: the same on every attempt, so a retry after some
+// months went in inserts only the rest. A segment within one month, by far the usual
+// case, keeps the segment's token as it is.
 func Shipper(st store.Store, log *slog.Logger) func(ctx context.Context, token string, records [][]byte) error {
 	return func(ctx context.Context, token string, records [][]byte) error {
-		rows := make([][]any, 0, len(records))
+		byMonth := map[int][][]any{}
 		for i, r := range records {
 			var e Event
 			if err := e.UnmarshalBinary(r); err != nil {
@@ -49,11 +58,51 @@ func Shipper(st store.Store, log *slog.Logger) func(ctx context.Context, token s
 				log.Error("skipping an undecodable spool record", "segment", token, "record", i, "err", err)
 				continue
 			}
-			rows = append(rows, e.Row())
+			m := e.TS.UTC().Year()*100 + int(e.TS.UTC().Month())
+			byMonth[m] = append(byMonth[m], e.Row())
 		}
-		if err := st.Insert(ctx, "events", schema.EventColumns, rows, token); err != nil {
-			return fmt.Errorf("collector: ship %s (%d events): %w", token, len(rows), err)
+		months := make([]int, 0, len(byMonth))
+		for m := range byMonth {
+			months = append(months, m)
+		}
+		sort.Ints(months)
+		for _, m := range months {
+			tok := token
+			if len(months) > 1 {
+				tok = token + "-" + strconv.Itoa(m)
+			}
+			if err := st.Insert(ctx, "events", schema.EventColumns, byMonth[m], tok); err != nil {
+				err = fmt.Errorf("collector: ship %s (%d events): %w", tok, len(byMonth[m]), err)
+				if refusesData(err) {
+					return spool.Refused(err)
+				}
+				return err
+			}
 		}
 		return nil
 	}
+}
+
+// dataErrors are the ClickHouse error codes that say the rows themselves are what the
+// engine will not take: a retry sends the same rows and fails the same way. Anything
+// else (the engine down, out of memory or disk, a table being altered) may pass later,
+// so the spool keeps retrying it.
+var dataErrors = map[int]bool{
+	6:   true, // CANNOT_PARSE_TEXT
+	27:  true, // CANNOT_PARSE_INPUT_ASSERTION_FAILED
+	38:  true, // CANNOT_PARSE_DATE
+	41:  true, // CANNOT_PARSE_DATETIME
+	53:  true, // TYPE_MISMATCH
+	69:  true, // ARGUMENT_OUT_OF_BOUND
+	70:  true, // CANNOT_CONVERT_TYPE
+	72:  true, // CANNOT_PARSE_NUMBER
+	117: true, // INCORRECT_DATA
+	131: true, // TOO_LARGE_STRING_SIZE
+	321: true, // VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE
+	469: true, // VIOLATED_CONSTRAINT
+}
+
+func refusesData(err error) bool {
+	var e *store.EngineError
+	return errors.As(err, &e) && dataErrors[e.Code]
 }

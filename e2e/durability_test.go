@@ -120,6 +120,43 @@ func TestCrashLosesNoAcknowledgedEvent(t *testing.T) {
 	}
 }
 
+// Events acknowledged after a restart are stored like those before it: a restart on
+// the same data (a deploy, SIGTERM) with everything shipped must not make the new
+// run's inserts look like repeats of the old run's.
+func TestRestartKeepsStoringAcknowledgedEvents(t *testing.T) {
+	srv := apptest.Start(t, "--flush-interval", "200ms", "--rate-limit", "0")
+	srv.CLI("site", "add", "shop.test")
+	client := &http.Client{Timeout: 5 * time.Second}
+	for n := 0; n < 3; n++ {
+		if !sendEvent(client, srv.URL, n) {
+			t.Fatalf("event %d refused before the restart", n)
+		}
+	}
+	srv.Stop() // ships everything: the spool is empty
+
+	for run := 0; run < 2; run++ {
+		again := apptest.StartIn(t, srv.DataDir, "--flush-interval", "200ms", "--rate-limit", "0")
+		for n := 3 + 4*run; n < 7+4*run; n++ {
+			if !sendEvent(client, again.URL, n) {
+				t.Fatalf("event %d refused after restart %d", n, run+1)
+			}
+		}
+		again.Stop()
+	}
+
+	st, err := embedded.Open(context.Background(), embedded.Options{Path: srv.DataDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	counts := countsByN(t, st)
+	for n := 0; n < 11; n++ {
+		if counts[n] != 1 {
+			t.Errorf("acknowledged event %d is stored %d times; want once", n, counts[n])
+		}
+	}
+}
+
 // inProcess runs the whole server in the test process (embedded engine, spool,
 // collector, HTTP on a loopback port), so a test can reach into its store.
 func inProcess(t *testing.T) (*app.App, string, *bytes.Buffer) {

@@ -19,6 +19,7 @@ func registerCollection(e *echo.Echo, h *handlers) {
 	e.POST("/api/event", h.event, h.rateLimited)
 	e.OPTIONS("/api/event", h.eventPreflight)
 	e.GET("/p.gif", h.pixel, h.rateLimited)
+	e.HEAD("/p.gif", h.pixelHead)
 	e.POST("/api/v1/events", h.serverEvents)
 }
 
@@ -115,6 +116,15 @@ func (h *handlers) pixel(c echo.Context) error {
 	} else {
 		hdr.Set("X-Omnistat", "ok")
 	}
+	return c.Blob(http.StatusOK, "image/gif", gif)
+}
+
+// pixelHead answers HEAD /p.gif with the GIF's headers (the server sends no body for
+// HEAD). A HEAD probe is not an open or a view, so nothing is recorded.
+func (h *handlers) pixelHead(c echo.Context) error {
+	hdr := c.Response().Header()
+	hdr.Set("Cache-Control", "no-store, max-age=0")
+	hdr.Set("X-Omnistat", "not recorded: HEAD requests are not counted")
 	return c.Blob(http.StatusOK, "image/gif", gif)
 }
 

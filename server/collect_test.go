@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -101,6 +102,8 @@ func TestEventEndpoint(t *testing.T) {
 		{"origin of another site", ok, map[string]string{"Origin": "https://evil.example"}, 403, "origin https://evil.example"},
 		{"bad field", `{"site":"shop.example","name":"pageview","url":"https://shop.example/","scroll":300}`, nil, 400, "scroll: must be between 0 and 100"},
 		{"unknown field", `{"site":"shop.example","name":"pageview","url":"https://shop.example/","colour":1}`, nil, 400, "colour: is not a known field"},
+		{"invalid UTF-8", "{\"site\":\"shop.example\",\"name\":\"bad\xff\xfename\",\"url\":\"https://shop.example/\"}", nil, 400, "name: is not valid UTF-8"},
+		{"engaged time on a pageview", `{"site":"shop.example","name":"pageview","url":"https://shop.example/","engaged_ms":3600000}`, nil, 400, "engaged_ms: is only accepted on engagement events"},
 		{"ts from a browser", `{"site":"shop.example","name":"pageview","url":"https://shop.example/","ts":"2020-01-01T00:00:00Z"}`, nil, 400, "ts: and channel are only accepted from servers"},
 		{"too large", `{"site":"shop.example","name":"x","url":"https://shop.example/","title":"` + strings.Repeat("a", 17<<10) + `"}`, nil, 413, "larger than 16384 bytes"},
 		{"bot", ok, map[string]string{"User-Agent": "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"}, 202, ""},
@@ -490,5 +493,110 @@ func TestEmailOpenPixel(t *testing.T) {
 	rows := f.stored("SELECT name, path, channel, source, medium, campaign FROM events WHERE site_id = {site:UInt32}")
 	if fmt.Sprint(rows) != "[[email_open / Email email email spring]]" {
 		t.Fatalf("stored %v; want the open on / in Email, campaign spring", rows)
+	}
+}
+
+// An import of old orders may span any number of months (§2: ts "may be in the past").
+// ClickHouse refuses one insert that touches more than 100 monthly partitions; that
+// must not keep the import, or anything accepted after it, out of the reports.
+func TestImportSpanningManyMonthsIsStored(t *testing.T) {
+	f := newFixture(t, app.Config{})
+	auth := map[string]string{"Authorization": "Bearer " + f.key}
+	var evs []string
+	for m := 0; m < 150; m++ {
+		ts := time.Date(2010, time.January, 15, 12, 0, 0, 0, time.UTC).AddDate(0, m, 0)
+		evs = append(evs, fmt.Sprintf(`{"site":"shop.example","name":"order","user_id":"crm-%d","channel":"Store","ts":%q}`, m, ts.Format(time.RFC3339)))
+	}
+	if s, _, body := f.do(http.MethodPost, "/api/v1/events", `{"events":[`+strings.Join(evs, ",")+`]}`, auth); s != 202 {
+		t.Fatalf("import: %d %s", s, body)
+	}
+	if s, _, body := f.do(http.MethodPost, "/api/event", `{"site":"shop.example","name":"pageview","url":"https://shop.example/after-import"}`, nil); s != 202 {
+		t.Fatalf("pageview: %d %s", s, body)
+	}
+	rows := f.stored(`SELECT countIf(name = 'order'), countIf(name = 'pageview') FROM events WHERE site_id = {site:UInt32}`)
+	if rows[0][0] != int64(150) || rows[0][1] != int64(1) {
+		t.Fatalf("stored %v orders and %v pageviews; want 150 and 1", rows[0][0], rows[0][1])
+	}
+}
+
+// Events the engine refuses for good (here: a constraint the operator added) must not
+// hold up every event after them, and must not vanish silently either: they are kept
+// on disk beside the spool, logged, and counted in /metrics.
+func TestRefusedEventsAreSetAsideNotBlocking(t *testing.T) {
+	f := newFixture(t, app.Config{})
+	if err := f.a.Store.Exec(context.Background(), "ALTER TABLE events ADD CONSTRAINT no_bad CHECK path != '/bad'", nil); err != nil {
+		t.Fatal(err)
+	}
+	if s, _, body := f.do(http.MethodPost, "/api/event", `{"site":"shop.example","name":"pageview","url":"https://shop.example/bad"}`, nil); s != 202 {
+		t.Fatalf("bad pageview: %d %s", s, body)
+	}
+	f.a.Spool.Flush()
+	deadline := time.Now().Add(10 * time.Second)
+	for f.a.Spool.Stats().RefusedRecords == 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if s, _, body := f.do(http.MethodPost, "/api/event", `{"site":"shop.example","name":"pageview","url":"https://shop.example/good"}`, nil); s != 202 {
+		t.Fatalf("good pageview: %d %s", s, body)
+	}
+	if rows := f.stored(`SELECT path FROM events WHERE site_id = {site:UInt32}`); len(rows) != 1 || rows[0][0] != "/good" {
+		t.Fatalf("stored %v; want the pageview sent after the refused one", rows)
+	}
+	_, _, body := f.do(http.MethodGet, "/metrics", "", nil)
+	if !strings.Contains(body, "omnistat_spool_refused_events_total 1\n") {
+		t.Fatalf("/metrics does not count the refused event:\n%s", body)
+	}
+	aside, _ := filepath.Glob(filepath.Join(f.a.Config.SpoolDir, "*.refused"))
+	if len(aside) != 1 {
+		t.Fatalf("refused segments kept on disk: %v; want 1", aside)
+	}
+}
+
+// A refused batch leaves no trace (§2: none is half-stored): its pageview must not open
+// a visit that a later engagement ping of the same visitor then joins. Also when the
+// batch is refused for a ping of no visit, found only after its other events' visits.
+func TestRefusedBatchOpensNoVisit(t *testing.T) {
+	f := newFixture(t, app.Config{})
+	auth := map[string]string{"Authorization": "Bearer " + f.key}
+	refused := []string{
+		`{"events":[{"site":"shop.example","name":"pageview","visitor_id":"ghost1","url":"https://shop.example/p"},
+			{"site":"shop.example","name":"pageview","visitor_id":"ghost1","url":"https://shop.example/p","screen":-1}]}`,
+		`{"events":[{"site":"shop.example","name":"pageview","visitor_id":"ghost2","url":"https://shop.example/p"},
+			{"site":"shop.example","name":"engagement","visitor_id":"nobody","url":"https://shop.example/p","engaged_ms":500}]}`,
+	}
+	for i, batch := range refused {
+		if s, _, body := f.do(http.MethodPost, "/api/v1/events", batch, auth); s != 400 {
+			t.Fatalf("batch %d: %d %s; want 400", i, s, body)
+		}
+		ping := fmt.Sprintf(`{"events":[{"site":"shop.example","name":"engagement","visitor_id":"ghost%d","url":"https://shop.example/p","engaged_ms":60000}]}`, i+1)
+		if s, _, body := f.do(http.MethodPost, "/api/v1/events", ping, auth); s != 400 || !strings.Contains(body, "no visit") {
+			t.Fatalf("a lone ping after refused batch %d: %d %s; want 400: the refused batch opened no visit", i, s, body)
+		}
+	}
+	if n := f.stored(`SELECT count() FROM events WHERE site_id = {site:UInt32}`); n[0][0] != int64(0) {
+		t.Fatalf("%v events stored; want none", n[0][0])
+	}
+}
+
+// HEAD is answered wherever GET is (RFC 9110 §9.1): the pixel "always answers" its GIF's
+// headers, and a tracked link its redirect. A HEAD probe (a link checker, an image
+// proxy's check) is not a view or a click, so it records nothing.
+func TestHeadIsAnsweredLikeGet(t *testing.T) {
+	f := newFixture(t, app.Config{})
+	auth := map[string]string{"Authorization": "Bearer " + f.key}
+	if s, _, body := f.do(http.MethodPost, "/api/v1/links", `{"site":"shop.example","slug":"spring","target":"https://shop.example/spring"}`, auth); s != 201 {
+		t.Fatalf("create link: %d %s", s, body)
+	}
+	s, hdr, body := f.do(http.MethodHead, "/p.gif?site=shop.example&url=https://shop.example/head", "", nil)
+	if s != 200 || hdr.Get("Content-Type") != "image/gif" || hdr.Get("Content-Length") != "43" || body != "" {
+		t.Fatalf("HEAD /p.gif: %d %q length %q body %q; want 200 with the GIF's headers and no body", s, hdr.Get("Content-Type"), hdr.Get("Content-Length"), body)
+	}
+	if s, hdr, _ := f.do(http.MethodHead, "/r/spring", "", nil); s != 302 || hdr.Get("Location") != "https://shop.example/spring" {
+		t.Fatalf("HEAD /r/spring: %d to %q; want 302 to the target", s, hdr.Get("Location"))
+	}
+	if s, _, _ := f.do(http.MethodHead, "/r/nope", "", nil); s != 404 {
+		t.Fatalf("HEAD /r/nope: %d; want 404", s)
+	}
+	if n := f.stored(`SELECT count() FROM events WHERE site_id = {site:UInt32}`); n[0][0] != int64(0) {
+		t.Fatalf("%v events recorded for HEAD requests; want none", n[0][0])
 	}
 }

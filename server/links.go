@@ -13,6 +13,7 @@ import (
 
 func registerLinks(e *echo.Echo, h *handlers) {
 	e.GET("/r/:slug", h.redirect)
+	e.HEAD("/r/:slug", h.redirect)
 	e.GET("/api/v1/links", h.listLinks)
 	e.POST("/api/v1/links", h.addLink)
 	e.DELETE("/api/v1/links", h.deleteLink)
@@ -20,7 +21,8 @@ func registerLinks(e *echo.Echo, h *handlers) {
 
 // redirect is GET /r/{slug}: record a click on the tracked link, then send the visitor
 // on. The redirect happens even when recording fails (a full spool, say): the visitor
-// came for the target, not for our statistics.
+// came for the target, not for our statistics. HEAD gets the same answer without a
+// click: a link checker's probe is not a visitor.
 func (h *handlers) redirect(c echo.Context) error {
 	ctx := c.Request().Context()
 	l, err := h.cfg.Catalog.LinkBySlug(ctx, c.Param("slug"))
@@ -34,11 +36,12 @@ func (h *handlers) redirect(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	r := c.Request()
-	err = h.cfg.Collector.AcceptLinkClick(ctx, site, l, collector.Request{IP: clientIP(c), UserAgent: r.UserAgent(),
-		AcceptLanguage: r.Header.Get("Accept-Language"), Input: collector.Input{Referrer: r.Referer()}})
-	if err != nil {
-		h.cfg.Logger.Warn("tracked link click not recorded", "slug", l.Slug, "err", err)
+	if r := c.Request(); r.Method != http.MethodHead {
+		err = h.cfg.Collector.AcceptLinkClick(ctx, site, l, collector.Request{IP: clientIP(c), UserAgent: r.UserAgent(),
+			AcceptLanguage: r.Header.Get("Accept-Language"), Input: collector.Input{Referrer: r.Referer()}})
+		if err != nil {
+			h.cfg.Logger.Warn("tracked link click not recorded", "slug", l.Slug, "err", err)
+		}
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
 	target := l.Target

@@ -4,16 +4,22 @@
 // first, and a segment's file is deleted only after ClickHouse took it. Each segment
 // has a token that stays the same across restarts, which the collector hands to
 // ClickHouse as the insert deduplication token: shipping a segment twice (the process
-// died after the insert but before the delete) inserts it once.
+// died after the insert but before the delete) inserts it once. A token is never given
+// to two segments, also across restarts: ClickHouse drops an insert whose token it has
+// seen, so a reused token would lose acknowledged events without any error.
 //
 // Durability: Append returns after write(2), so an acknowledged event survives a crash
 // of the process (kill -9); the open segment is fsynced every SyncInterval (100 ms by
 // default), which bounds what a power loss can take. SyncOnAppend fsyncs before every
 // Append returns instead, for deployments that would rather pay the latency.
 //
-// On disk: <Dir>/<seq, 16 digits>.seg, records framed as
-// u32 length | u32 CRC-32C of the payload | payload, little-endian; <Dir>/spool.id holds
-// the random id that prefixes every token.
+// On disk: <Dir>/<seq, 16 digits>-<run>.seg, records framed as
+// u32 length | u32 CRC-32C of the payload | payload, little-endian. <run> is drawn at
+// random by each Open: sequence numbers start again at 1 when a run finds no segment
+// left, so the run is what keeps the names, and the tokens made from them, unique.
+// <Dir>/spool.id holds the random id that prefixes every token. Segments named
+// <seq>.seg were written before runs were named; they keep the token they always had.
+// A segment the engine refuses for good (see Refused) is renamed <name>.refused.
 package spool
 
 import (
@@ -40,6 +46,24 @@ var ErrFull = errors.New("spool is full")
 
 // ErrClosed is returned by Append after Close.
 var ErrClosed = errors.New("spool is closed")
+
+// Refused marks an error of a Ship function as final: the engine refused the segment
+// for a reason that retrying cannot fix (data it will never take). The spool then
+// sets the segment aside as <name>.refused, logs it and counts it, and ships the next
+// one, so one bad segment cannot stop every event after it. An operator who fixed the
+// cause renames the file back to .seg; the next start ships it.
+func Refused(err error) error { return &refusedError{err} }
+
+type refusedError struct{ err error }
+
+func (e *refusedError) Error() string { return e.err.Error() }
+func (e *refusedError) Unwrap() error { return e.err }
+
+// IsRefused reports whether err was marked with Refused.
+func IsRefused(err error) bool {
+	var r *refusedError
+	return errors.As(err, &r)
+}
 
 // MaxRecord is the largest payload Append takes.
 const MaxRecord = 1 << 20
@@ -91,6 +115,7 @@ type Ship func(ctx context.Context, token string, records [][]byte) error
 
 type segment struct {
 	seq     uint64
+	run     string // "" for a segment written before runs were named
 	bytes   int64
 	records int
 	created time.Time
@@ -98,8 +123,9 @@ type segment struct {
 
 // Spool is safe for concurrent use.
 type Spool struct {
-	o  Options
-	id string
+	o   Options
+	id  string
+	run string // names the segments this process writes
 
 	mu      sync.Mutex // guards everything below
 	cur     *os.File
@@ -127,6 +153,8 @@ type Stats struct {
 	ShippedSegments  uint64
 	ShippedRecords   uint64
 	ShipErrors       uint64
+	RefusedSegments  uint64 // segments set aside because the engine refused them for good
+	RefusedRecords   uint64
 	LastShipDuration time.Duration
 	LastShipRecords  int
 }
@@ -150,7 +178,11 @@ func Open(o Options) (*Spool, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Spool{o: o, id: id, wake: make(chan struct{}, 1), stop: make(chan struct{})}
+	run, err := randomHex()
+	if err != nil {
+		return nil, fmt.Errorf("spool.Open: %w", err)
+	}
+	s := &Spool{o: o, id: id, run: run, wake: make(chan struct{}, 1), stop: make(chan struct{})}
 	if err := s.recover(); err != nil {
 		return nil, err
 	}
@@ -171,15 +203,23 @@ func loadID(dir string) (string, error) {
 	if err != nil && !os.IsNotExist(err) {
 		return "", fmt.Errorf("spool: read id: %w", err)
 	}
-	raw := make([]byte, 8)
-	if _, err := crand.Read(raw); err != nil {
+	id, err := randomHex()
+	if err != nil {
 		return "", err
 	}
-	id := hex.EncodeToString(raw)
 	if err := writeFileSync(path, []byte(id+"\n")); err != nil {
 		return "", fmt.Errorf("spool: write id: %w", err)
 	}
 	return id, nil
+}
+
+// randomHex returns 64 random bits as 16 hex digits.
+func randomHex() (string, error) {
+	raw := make([]byte, 8)
+	if _, err := crand.Read(raw); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(raw), nil
 }
 
 func writeFileSync(path string, b []byte) error {
@@ -202,12 +242,29 @@ func writeFileSync(path string, b []byte) error {
 	return os.Rename(tmp, path)
 }
 
-func (s *Spool) path(seq uint64) string {
-	return filepath.Join(s.o.Dir, fmt.Sprintf("%016d.seg", seq))
+func (s *Spool) path(seg segment) string {
+	if seg.run == "" {
+		return filepath.Join(s.o.Dir, fmt.Sprintf("%016d.seg", seg.seq))
+	}
+	return filepath.Join(s.o.Dir, fmt.Sprintf("%016d-%s.seg", seg.seq, seg.run))
 }
 
-// Token is the deduplication token of segment seq.
-func (s *Spool) token(seq uint64) string { return s.id + "-" + strconv.FormatUint(seq, 10) }
+// parseName reads the sequence number and run of a segment's file name.
+func parseName(name string) (seq uint64, run string, err error) {
+	base := strings.TrimSuffix(filepath.Base(name), ".seg")
+	num, run, _ := strings.Cut(base, "-")
+	seq, err = strconv.ParseUint(num, 10, 64)
+	return seq, run, err
+}
+
+// token is the deduplication token of a segment: the same on every attempt to ship it,
+// in this run or after a restart, and never the same for two segments.
+func (s *Spool) token(seg segment) string {
+	if seg.run == "" {
+		return s.id + "-" + strconv.FormatUint(seg.seq, 10)
+	}
+	return s.id + "-" + seg.run + "-" + strconv.FormatUint(seg.seq, 10)
+}
 
 // recover scans the segments of an earlier run.
 func (s *Spool) recover() error {
@@ -217,7 +274,7 @@ func (s *Spool) recover() error {
 	}
 	sort.Strings(names)
 	for i, name := range names {
-		seq, err := strconv.ParseUint(strings.TrimSuffix(filepath.Base(name), ".seg"), 10, 64)
+		seq, run, err := parseName(name)
 		if err != nil {
 			s.o.Logger.Warn("spool: ignoring a file with a non-numeric name", "file", name)
 			continue
@@ -255,7 +312,7 @@ func (s *Spool) recover() error {
 		if info != nil {
 			created = info.ModTime()
 		}
-		s.sealed = append(s.sealed, segment{seq: seq, bytes: int64(len(b)), records: len(recs), created: created})
+		s.sealed = append(s.sealed, segment{seq: seq, run: run, bytes: int64(len(b)), records: len(recs), created: created})
 		s.total += int64(len(b))
 	}
 	if s.nextSeq == 0 {
@@ -346,18 +403,18 @@ func (s *Spool) Append(records [][]byte) error {
 }
 
 func (s *Spool) openSegment() error {
-	seq := s.nextSeq
-	f, err := os.OpenFile(s.path(seq), os.O_CREATE|os.O_WRONLY|os.O_EXCL|os.O_APPEND, 0o640)
+	seg := segment{seq: s.nextSeq, run: s.run, created: time.Now()}
+	f, err := os.OpenFile(s.path(seg), os.O_CREATE|os.O_WRONLY|os.O_EXCL|os.O_APPEND, 0o640)
 	if err != nil {
 		return fmt.Errorf("spool: new segment: %w", err)
 	}
 	s.nextSeq++
 	s.cur = f
-	s.curSeg = segment{seq: seq, created: time.Now()}
+	s.curSeg = seg
 	s.timer = time.AfterFunc(s.o.SegmentMaxAge, func() {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		if s.cur != nil && s.curSeg.seq == seq {
+		if s.cur != nil && s.curSeg.seq == seg.seq {
 			s.sealLocked()
 		}
 	})
@@ -378,7 +435,7 @@ func (s *Spool) sealLocked() {
 	s.cur.Close()
 	s.cur, s.dirty = nil, false
 	if s.curSeg.records == 0 {
-		os.Remove(s.path(s.curSeg.seq))
+		os.Remove(s.path(s.curSeg))
 		return
 	}
 	s.sealed = append(s.sealed, s.curSeg)
@@ -446,7 +503,7 @@ func (s *Spool) oldest() (segment, bool) {
 
 // shipOne ships the oldest sealed segment and deletes it on success.
 func (s *Spool) shipOne(ctx context.Context, seg segment, ship Ship) error {
-	b, err := os.ReadFile(s.path(seg.seq))
+	b, err := os.ReadFile(s.path(seg))
 	if err != nil {
 		return fmt.Errorf("spool: read segment %d: %w", seg.seq, err)
 	}
@@ -455,7 +512,10 @@ func (s *Spool) shipOne(ctx context.Context, seg segment, ship Ship) error {
 		s.o.Logger.Error("spool: a sealed segment changed on disk; shipping its valid part", "segment", seg.seq)
 	}
 	start := time.Now()
-	if err := ship(ctx, s.token(seg.seq), recs); err != nil {
+	if err := ship(ctx, s.token(seg), recs); err != nil {
+		if IsRefused(err) && ctx.Err() == nil {
+			return s.setAside(seg, len(recs), err)
+		}
 		s.mu.Lock()
 		s.stats.ShipErrors++
 		s.mu.Unlock()
@@ -469,14 +529,35 @@ func (s *Spool) shipOne(ctx context.Context, seg segment, ship Ship) error {
 	s.stats.LastShipDuration = time.Since(start)
 	s.stats.LastShipRecords = len(recs)
 	s.mu.Unlock()
-	if err := os.Remove(s.path(seg.seq)); err != nil {
+	if err := os.Remove(s.path(seg)); err != nil {
 		s.o.Logger.Error("spool: remove shipped segment", "segment", seg.seq, "err", err)
 	}
 	return nil
 }
 
+// setAside moves a segment the engine refused for good out of the queue, keeping its
+// file as <name>.refused.
+func (s *Spool) setAside(seg segment, records int, cause error) error {
+	name := s.path(seg)
+	if err := os.Rename(name, name+".refused"); err != nil {
+		// Without the rename the next start would ship it again; keep retrying instead
+		// of dropping it from the queue.
+		return fmt.Errorf("spool: set aside refused segment %d: %w (refused: %w)", seg.seq, err, cause)
+	}
+	s.o.Logger.Error("spool: the engine refused a segment for good; set aside, not shipped",
+		"file", name+".refused", "events", records, "err", cause)
+	s.mu.Lock()
+	s.sealed = s.sealed[1:]
+	s.total -= seg.bytes
+	s.stats.RefusedSegments++
+	s.stats.RefusedRecords += uint64(records)
+	s.mu.Unlock()
+	return nil
+}
+
 // Run ships sealed segments until ctx is done, retrying a failed segment with
-// exponential backoff and jitter; it never skips one.
+// exponential backoff and jitter; it skips one only when the engine refused it for
+// good (see Refused).
 func (s *Spool) Run(ctx context.Context, ship Ship) error {
 	s.shipMu.Lock()
 	defer s.shipMu.Unlock()

@@ -158,11 +158,58 @@ func TestRestartKeepsUnshippedAndTokens(t *testing.T) {
 	}
 }
 
+// A restart after everything was shipped starts numbering segments again, and its
+// segments must still get tokens never used before: ClickHouse drops an insert whose
+// token it has seen, so a reused token loses acknowledged events without an error.
+func TestTokensAreNeverReusedAcrossRestarts(t *testing.T) {
+	dir := t.TempDir()
+	used := map[string]bool{}
+	for run := 0; run < 3; run++ {
+		s := open(t, dir, Options{SegmentMaxRecords: 2, SegmentMaxAge: time.Hour})
+		s.Append(recs(0, 2))
+		s.Append(recs(2, 4))
+		s.Close()
+		var c collect
+		if err := s.Drain(context.Background(), c.ship); err != nil {
+			t.Fatal(err)
+		}
+		for _, tok := range c.tokens {
+			if used[tok] {
+				t.Fatalf("run %d shipped a segment with token %s, already used by an earlier segment", run, tok)
+			}
+			used[tok] = true
+		}
+	}
+}
+
+// A segment left by a version that named segments <seq>.seg keeps the token that
+// version gave it, so replaying it after the upgrade does not insert it twice.
+func TestOldSegmentNameKeepsItsToken(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir, Options{SegmentMaxAge: time.Hour})
+	s.Append(recs(0, 3))
+	s.Close()
+	seg := s.sealed[0]
+	old := segment{seq: 7}
+	if err := os.Rename(s.path(seg), s.path(old)); err != nil {
+		t.Fatal(err)
+	}
+
+	again := open(t, dir, Options{SegmentMaxAge: time.Hour})
+	var c collect
+	if err := again.Drain(context.Background(), c.ship); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(c.records(), ","); got != want(0, 3) || len(c.tokens) != 1 || c.tokens[0] != again.id+"-7" {
+		t.Fatalf("shipped %q with tokens %v; want the 3 records with token %s-7", got, c.tokens, again.id)
+	}
+}
+
 func TestTornTailIsCut(t *testing.T) {
 	dir := t.TempDir()
 	s := open(t, dir, Options{SegmentMaxAge: time.Hour})
 	s.Append(recs(0, 5))
-	name := s.path(s.curSeg.seq)
+	name := s.path(s.curSeg)
 	s.Close()
 	// A crash mid-write: half a frame, then garbage.
 	info, _ := os.Stat(name)
@@ -184,7 +231,7 @@ func TestCorruptSegmentIsMovedAside(t *testing.T) {
 	s := open(t, dir, Options{SegmentMaxRecords: 3, SegmentMaxAge: time.Hour})
 	s.Append(recs(0, 3))
 	s.Append(recs(3, 6)) // two sealed segments
-	first := s.path(s.sealed[0].seq)
+	first := s.path(s.sealed[0])
 	s.Close()
 	b, _ := os.ReadFile(first)
 	b[frameHeader+1] ^= 0xff // flip a byte inside the first record
@@ -223,6 +270,44 @@ func TestRetryUntilShippedWithSameToken(t *testing.T) {
 	}
 	if st := s.Stats(); st.ShipErrors != 4 {
 		t.Fatalf("ShipErrors = %d; want 4", st.ShipErrors)
+	}
+}
+
+// A segment the engine refuses for good is set aside on disk and counted, and the
+// segments after it are shipped: one bad segment must not stop every later event.
+func TestRefusedSegmentIsSetAside(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir, Options{SegmentMaxRecords: 3, SegmentMaxAge: time.Hour, RetryMin: time.Millisecond, RetryMax: time.Millisecond})
+	s.Append(recs(0, 3))
+	s.Append(recs(3, 6))
+	var c collect
+	ship := func(ctx context.Context, token string, records [][]byte) error {
+		if string(records[0]) == "event-0" {
+			return Refused(errors.New("the engine refuses this block"))
+		}
+		return c.ship(ctx, token, records)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.Run(ctx, ship); close(done) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for len(c.records()) < 3 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	if got := strings.Join(c.records(), ","); got != want(3, 6) {
+		t.Fatalf("shipped %q; want the segment after the refused one", got)
+	}
+	if st := s.Stats(); st.RefusedSegments != 1 || st.RefusedRecords != 3 || st.Records != 0 {
+		t.Fatalf("stats %+v; want 1 refused segment of 3 records and nothing pending", st)
+	}
+	aside, _ := filepath.Glob(filepath.Join(dir, "*.refused"))
+	if len(aside) != 1 {
+		t.Fatalf("set aside: %v; want one file", aside)
+	}
+	if b, _ := os.ReadFile(aside[0]); !strings.Contains(string(b), "event-2") {
+		t.Fatal("the refused segment's records are not kept")
 	}
 }
 
