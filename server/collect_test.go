@@ -541,8 +541,9 @@ func TestRefusedEventsAreSetAsideNotBlocking(t *testing.T) {
 	if rows := f.stored(`SELECT path FROM events WHERE site_id = {site:UInt32}`); len(rows) != 1 || rows[0][0] != "/good" {
 		t.Fatalf("stored %v; want the pageview sent after the refused one", rows)
 	}
-	_, _, body := f.do(http.MethodGet, "/metrics", "", nil)
-	if !strings.Contains(body, "omnistat_spool_refused_events_total 1\n") {
+	rec := httptest.NewRecorder()
+	f.a.Metrics.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	if body := rec.Body.String(); !strings.Contains(body, "omnistat_spool_refused_events_total 1\n") {
 		t.Fatalf("/metrics does not count the refused event:\n%s", body)
 	}
 	aside, _ := filepath.Glob(filepath.Join(f.a.Config.SpoolDir, "*.refused"))
