@@ -38,6 +38,17 @@ func sendEvent(client *http.Client, base string, n int) bool {
 	return resp.StatusCode == http.StatusAccepted
 }
 
+// storedCounts is countsByN over a stopped server's data directory.
+func storedCounts(t *testing.T, dataDir string) map[int]int {
+	t.Helper()
+	st, err := embedded.Open(context.Background(), embedded.Options{Path: dataDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	return countsByN(t, st)
+}
+
 // countsByN reads how often each event number is stored.
 func countsByN(t *testing.T, st store.Store) map[int]int {
 	t.Helper()
@@ -95,12 +106,7 @@ func TestCrashLosesNoAcknowledgedEvent(t *testing.T) {
 	// engine directly.
 	again := apptest.StartIn(t, srv.DataDir, "--flush-interval", "300ms")
 	again.Stop()
-	st, err := embedded.Open(context.Background(), embedded.Options{Path: srv.DataDir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	counts := countsByN(t, st)
+	counts := storedCounts(t, srv.DataDir)
 	missing, dup := 0, 0
 	acked.Range(func(k, _ any) bool {
 		if counts[k.(int)] == 0 {
@@ -144,12 +150,7 @@ func TestRestartKeepsStoringAcknowledgedEvents(t *testing.T) {
 		again.Stop()
 	}
 
-	st, err := embedded.Open(context.Background(), embedded.Options{Path: srv.DataDir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	counts := countsByN(t, st)
+	counts := storedCounts(t, srv.DataDir)
 	for n := 0; n < 11; n++ {
 		if counts[n] != 1 {
 			t.Errorf("acknowledged event %d is stored %d times; want once", n, counts[n])
