@@ -15,6 +15,6 @@ func registerAssets(e *echo.Echo, dashboardDir string) {
 	// HEAD too: uptime and CDN checks ask for the script that way.
 	e.Match([]string{http.MethodGet, http.MethodHead}, "/js/omnistat.js", echo.WrapHandler(trackerjs.Handler()))
 	dash := http.StripPrefix("/", dashboard.Handler(dashboardDir))
-	e.GET("/", echo.WrapHandler(dash))
-	e.GET("/*", echo.WrapHandler(dash))
+	e.Match([]string{http.MethodGet, http.MethodHead}, "/", echo.WrapHandler(dash))
+	e.Match([]string{http.MethodGet, http.MethodHead}, "/*", echo.WrapHandler(dash))
 }

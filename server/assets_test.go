@@ -25,3 +25,13 @@ func TestTrackerScriptAnswersHEAD(t *testing.T) {
 		t.Errorf("conditional HEAD: %d; want 304", status)
 	}
 }
+
+// Uptime monitors check the dashboard and the health check with HEAD too.
+func TestDashboardAndHealthAnswerHEAD(t *testing.T) {
+	f := newFixture(t, app.Config{})
+	for _, path := range []string{"/", "/healthz"} {
+		if status, _, body := f.do(http.MethodHead, path, "", nil); status != http.StatusOK || body != "" {
+			t.Errorf("HEAD %s: %d with %d bytes of body; want 200 and none", path, status, len(body))
+		}
+	}
+}

@@ -49,7 +49,8 @@ func New(cfg Config) *echo.Echo {
 	h := &handlers{cfg: cfg, limiter: newIPLimiter(cfg.RateLimit, cfg.RateBurst),
 		loginLimiter: newIPLimiter(5.0/60, 5), sessions: sessions{secret: cfg.SessionSecret, now: time.Now}}
 
-	e.GET("/healthz", h.health)
+	// HEAD too, here and on the dashboard: uptime monitors often check that way.
+	e.Match([]string{http.MethodGet, http.MethodHead}, "/healthz", h.health)
 
 	registerCollection(e, h)               // shared/spec/API.md §2, collect.go
 	registerReporting(e, h)                // §3, report.go
