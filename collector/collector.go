@@ -176,6 +176,7 @@ func (c *Collector) AcceptBatch(ctx context.Context, rs []Request) (int, []Batch
 		errs = append(errs, BatchError{Index: from[j], Err: errEngagementWithoutVisit})
 	}
 	trial := c.cfg.Sessions.trial()
+	noteBackdated(trial, events, backdated, now)
 	for _, j := range live {
 		e := events[j]
 		if _, err := c.assignSession(&rs[from[j]], &e, trial); err != nil {
@@ -189,6 +190,7 @@ func (c *Collector) AcceptBatch(ctx context.Context, rs []Request) (int, []Batch
 		}
 		return 0, errs
 	}
+	noteBackdated(c.cfg.Sessions, events, backdated, now)
 	for _, j := range live {
 		if _, err := c.assignSession(&rs[from[j]], &events[j], c.cfg.Sessions); err != nil {
 			// The trial found this ping's visit; another request may have changed the
@@ -203,6 +205,19 @@ func (c *Collector) AcceptBatch(ctx context.Context, rs []Request) (int, []Batch
 	}
 	c.cfg.Metrics.Accepted(len(events))
 	return len(events), nil
+}
+
+// noteBackdated puts the backdated events of the last SessionGap in table, with the
+// visits the store gave them, so that a live event of the same visitor (a page the
+// visitor opens now, 16 minutes after a back end's late event) joins their visit. Like
+// a live server-side event, they leave the visit's attribution to its first web event.
+func noteBackdated(table sessionTable, events []Event, idx []int, now time.Time) {
+	for _, i := range idx {
+		e := &events[i]
+		if e.SessionID != 0 && now.Sub(e.TS) <= SessionGap { // 0: a ping of no visit
+			table.Note(e.SiteID, e.VisitorID, e.SessionID, e.TS, e.TS, Attribution{})
+		}
+	}
 }
 
 // CheckBatch validates server-side events without taking them, for a batch already
