@@ -136,6 +136,15 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		a.closeStore()
 		return nil, fmt.Errorf("spool: %w", err)
 	}
+	a.Collector = collector.New(collector.Config{Catalog: a.Catalog, Sink: collector.SpoolSink{Spool: a.Spool},
+		Salts: collector.NewSalts(st), Devices: device.NewParser(20000), Geo: a.geo, Logger: log, Store: st})
+	// Before shipping starts, so that every event is either in the store or in the spool.
+	if n, err := a.Collector.Restore(ctx, a.Spool); err != nil {
+		log.Error("visits in progress before the start could not be restored; they will be split in two", "err", err)
+	} else if n > 0 {
+		log.Info("restored visits in progress", "visitors", n)
+	}
+
 	a.ship = collector.Shipper(st, log)
 	var shipCtx context.Context
 	shipCtx, a.stopShip = context.WithCancel(context.WithoutCancel(ctx))
@@ -147,8 +156,6 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		}
 	}()
 
-	a.Collector = collector.New(collector.Config{Catalog: a.Catalog, Sink: collector.SpoolSink{Spool: a.Spool},
-		Salts: collector.NewSalts(st), Devices: device.NewParser(20000), Geo: a.geo, Logger: log, Store: st})
 	var sweepCtx context.Context
 	sweepCtx, a.stopSweep = context.WithCancel(context.WithoutCancel(ctx))
 	go sweepSessions(sweepCtx, a.Collector.Sessions())
