@@ -145,7 +145,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		log.Info("restored visits in progress", "visitors", n)
 	}
 
-	a.ship = collector.Shipper(st, log)
+	a.ship = collector.Shipper(st, log, a.Collector.Pending())
 	var shipCtx context.Context
 	shipCtx, a.stopShip = context.WithCancel(context.WithoutCancel(ctx))
 	a.shipped = make(chan struct{})
@@ -158,7 +158,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 
 	var sweepCtx context.Context
 	sweepCtx, a.stopSweep = context.WithCancel(context.WithoutCancel(ctx))
-	go sweepSessions(sweepCtx, a.Collector.Sessions())
+	go sweep(sweepCtx, a.Collector)
 
 	secret, err := a.Catalog.Secret(ctx, "session")
 	if err != nil {
@@ -197,7 +197,7 @@ func (a *App) closeStore() error {
 	return a.Store.Close()
 }
 
-func sweepSessions(ctx context.Context, s *collector.Sessions) {
+func sweep(ctx context.Context, c *collector.Collector) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
 	for {
@@ -205,7 +205,7 @@ func sweepSessions(ctx context.Context, s *collector.Sessions) {
 		case <-ctx.Done():
 			return
 		case now := <-t.C:
-			s.Sweep(now)
+			c.Sweep(now)
 		}
 	}
 }

@@ -13,8 +13,9 @@ import (
 // memory, lost with the old one: without them a restart (a deploy, a crash) splits
 // every visit that goes on across it, and its second half loses the visit's channel.
 // The visits of the last SessionGap are read from the store, and the events accepted
-// before the restart but not stored yet from the spool. Call it before the spool ships,
-// so that no event is in neither. It returns how many visitors have a visit in progress.
+// before the restart but not stored yet from the spool; those are also remembered as
+// pending, for backdated events. Call it before the spool ships, so that no event is in
+// neither. It returns how many visitors have a visit in progress.
 func (c *Collector) Restore(ctx context.Context, sp *spool.Spool) (int, error) {
 	now := c.cfg.Now()
 	if c.cfg.Store != nil {
@@ -27,6 +28,7 @@ func (c *Collector) Restore(ctx context.Context, sp *spool.Spool) (int, error) {
 		if err := e.UnmarshalBinary(rec); err != nil {
 			return nil // the shipper logs it; it cannot be part of a visit
 		}
+		c.cfg.Pending.add([]Event{e}, now)
 		if now.Sub(e.TS) <= SessionGap {
 			c.cfg.Sessions.Note(e.SiteID, e.VisitorID, e.SessionID, e.TS, e.TS, e.visitAttribution())
 		}
