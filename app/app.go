@@ -136,7 +136,16 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		a.closeStore()
 		return nil, fmt.Errorf("spool: %w", err)
 	}
-	a.ship = collector.Shipper(st, log)
+	a.Collector = collector.New(collector.Config{Catalog: a.Catalog, Sink: collector.SpoolSink{Spool: a.Spool},
+		Salts: collector.NewSalts(st), Devices: device.NewParser(20000), Geo: a.geo, Logger: log, Store: st})
+	// Before shipping starts, so that every event is either in the store or in the spool.
+	if n, err := a.Collector.Restore(ctx, a.Spool); err != nil {
+		log.Error("visits in progress before the start could not be restored; they will be split in two", "err", err)
+	} else if n > 0 {
+		log.Info("restored visits in progress", "visitors", n)
+	}
+
+	a.ship = collector.Shipper(st, log, a.Collector.Pending())
 	var shipCtx context.Context
 	shipCtx, a.stopShip = context.WithCancel(context.WithoutCancel(ctx))
 	a.shipped = make(chan struct{})
@@ -147,11 +156,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		}
 	}()
 
-	a.Collector = collector.New(collector.Config{Catalog: a.Catalog, Sink: collector.SpoolSink{Spool: a.Spool},
-		Salts: collector.NewSalts(st), Devices: device.NewParser(20000), Geo: a.geo, Logger: log, Store: st})
 	var sweepCtx context.Context
 	sweepCtx, a.stopSweep = context.WithCancel(context.WithoutCancel(ctx))
-	go sweepSessions(sweepCtx, a.Collector.Sessions())
+	go sweep(sweepCtx, a.Collector)
 
 	secret, err := a.Catalog.Secret(ctx, "session")
 	if err != nil {
@@ -190,7 +197,7 @@ func (a *App) closeStore() error {
 	return a.Store.Close()
 }
 
-func sweepSessions(ctx context.Context, s *collector.Sessions) {
+func sweep(ctx context.Context, c *collector.Collector) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
 	for {
@@ -198,7 +205,7 @@ func sweepSessions(ctx context.Context, s *collector.Sessions) {
 		case <-ctx.Done():
 			return
 		case now := <-t.C:
-			s.Sweep(now)
+			c.Sweep(now)
 		}
 	}
 }

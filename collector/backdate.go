@@ -14,10 +14,10 @@ import (
 
 // Backdated server-side events (an order imported from a shop, a call logged by a CRM
 // hours later) cannot use the in-memory session table, which only knows the last half
-// hour. Their sessions are found in the store instead: an event joins the session of the
-// visitor's nearest stored event within SessionGap, else the session of the batch's own
-// events within SessionGap of it, else a new session. One query per batch, never one
-// per event.
+// hour. Their sessions are found in the store instead, and among the events accepted
+// and still on their way to it (Pending): an event joins the session of the visitor's
+// nearest known event within SessionGap, else the session of the batch's own events
+// within SessionGap of it, else a new session. One query per batch, never one per event.
 
 // isBackdated reports whether an event at ts is too old for the in-memory table.
 func isBackdated(ts, now time.Time) bool { return now.Sub(ts) > SessionGap/2 }
@@ -30,33 +30,43 @@ type storedEvent struct {
 // assignBackdated sets SessionID on events[i] for every i in idx. An engagement ping
 // only joins a visit, never opens one; the indexes of those that found none are
 // returned, unassigned.
-func assignBackdated(ctx context.Context, st store.Store, events []Event, idx []int) ([]int, error) {
+func assignBackdated(ctx context.Context, st store.Store, pending *Pending, events []Event, idx []int) ([]int, error) {
 	if len(idx) == 0 {
 		return nil, nil
 	}
 	known := map[sessionKey][]storedEvent{}
-	if st != nil {
-		var vids, sites []string
-		seen := map[uint64]bool{}
-		siteSeen := map[uint32]bool{}
-		lo, hi := events[idx[0]].TS, events[idx[0]].TS
+	var vids, sites []string
+	seen := map[uint64]bool{}
+	siteSeen := map[uint32]bool{}
+	lo, hi := events[idx[0]].TS, events[idx[0]].TS
+	for _, i := range idx {
+		e := &events[i]
+		if !seen[e.VisitorID] {
+			seen[e.VisitorID] = true
+			vids = append(vids, strconv.FormatUint(e.VisitorID, 10))
+		}
+		if !siteSeen[e.SiteID] {
+			siteSeen[e.SiteID] = true
+			sites = append(sites, strconv.FormatUint(uint64(e.SiteID), 10))
+		}
+		if e.TS.Before(lo) {
+			lo = e.TS
+		}
+		if e.TS.After(hi) {
+			hi = e.TS
+		}
+	}
+	if pending != nil {
+		// The events on their way to the store; one stored while the store is read is
+		// still remembered here (pendingKeep).
 		for _, i := range idx {
-			e := &events[i]
-			if !seen[e.VisitorID] {
-				seen[e.VisitorID] = true
-				vids = append(vids, strconv.FormatUint(e.VisitorID, 10))
-			}
-			if !siteSeen[e.SiteID] {
-				siteSeen[e.SiteID] = true
-				sites = append(sites, strconv.FormatUint(uint64(e.SiteID), 10))
-			}
-			if e.TS.Before(lo) {
-				lo = e.TS
-			}
-			if e.TS.After(hi) {
-				hi = e.TS
+			k := sessionKey{site: events[i].SiteID, visitor: events[i].VisitorID}
+			if _, done := known[k]; !done {
+				known[k] = pending.find(k, lo.Add(-SessionGap), hi.Add(SessionGap))
 			}
 		}
+	}
+	if st != nil {
 		res, err := st.Query(ctx, `SELECT site_id, visitor_id, session_id, toUnixTimestamp64Milli(ts) FROM events
 			WHERE site_id IN {sites:Array(UInt32)} AND visitor_id IN {vids:Array(UInt64)}
 			  AND ts >= {lo:DateTime64(3, 'UTC')} AND ts <= {hi:DateTime64(3, 'UTC')}`,

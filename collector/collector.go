@@ -49,10 +49,13 @@ type Config struct {
 	Geo      *geo.DB // nil: geo columns stay empty
 	Metrics  *Metrics
 	Logger   *slog.Logger
-	// Store is read to find the sessions of backdated server-side events; nil: such
-	// events start sessions of their own.
+	// Store is read to find the sessions of backdated server-side events; nil: only
+	// the events not yet stored (Pending) are searched.
 	Store store.Store
-	Now   func() time.Time
+	// Pending remembers the events accepted and not yet stored, for the sessions of
+	// backdated events; hand the same one to Shipper.
+	Pending *Pending
+	Now     func() time.Time
 }
 
 // Collector validates, enriches and spools events.
@@ -67,6 +70,9 @@ func New(cfg Config) *Collector {
 	}
 	if cfg.Sessions == nil {
 		cfg.Sessions = NewSessions()
+	}
+	if cfg.Pending == nil {
+		cfg.Pending = NewPending()
 	}
 	if cfg.Devices == nil {
 		cfg.Devices = device.NewParser(10000)
@@ -83,8 +89,18 @@ func New(cfg Config) *Collector {
 // Metrics returns the collector's counters.
 func (c *Collector) Metrics() *Metrics { return c.cfg.Metrics }
 
-// Sessions returns the session table, for the periodic sweep.
+// Sessions returns the session table.
 func (c *Collector) Sessions() *Sessions { return c.cfg.Sessions }
+
+// Pending returns the index of events not yet stored, for Shipper.
+func (c *Collector) Pending() *Pending { return c.cfg.Pending }
+
+// Sweep forgets the visits idle for longer than SessionGap and the events stored a
+// while ago; call it every minute or so.
+func (c *Collector) Sweep(now time.Time) {
+	c.cfg.Sessions.Sweep(now)
+	c.cfg.Pending.Sweep(now)
+}
 
 // Request is an event with what the HTTP layer knows of its sender.
 type Request struct {
@@ -127,7 +143,7 @@ func (c *Collector) Accept(ctx context.Context, r Request) error {
 		c.cfg.Metrics.Dropped(drop)
 		return nil
 	}
-	if err := c.cfg.Sink.Append([]Event{e}); err != nil {
+	if err := c.appendEvents([]Event{e}); err != nil {
 		c.cfg.Metrics.rejected(err)
 		return err
 	}
@@ -168,7 +184,7 @@ func (c *Collector) AcceptBatch(ctx context.Context, rs []Request) (int, []Batch
 		from = append(from, i)
 	}
 	// Also for a batch already rejected, so the answer lists every problem at once.
-	orphans, err := assignBackdated(ctx, c.cfg.Store, events, backdated)
+	orphans, err := assignBackdated(ctx, c.cfg.Store, c.cfg.Pending, events, backdated)
 	if err != nil && len(errs) == 0 {
 		return 0, []BatchError{{Index: -1, Err: err}}
 	}
@@ -176,6 +192,7 @@ func (c *Collector) AcceptBatch(ctx context.Context, rs []Request) (int, []Batch
 		errs = append(errs, BatchError{Index: from[j], Err: errEngagementWithoutVisit})
 	}
 	trial := c.cfg.Sessions.trial()
+	noteBackdated(trial, events, backdated, now)
 	for _, j := range live {
 		e := events[j]
 		if _, err := c.assignSession(&rs[from[j]], &e, trial); err != nil {
@@ -189,6 +206,7 @@ func (c *Collector) AcceptBatch(ctx context.Context, rs []Request) (int, []Batch
 		}
 		return 0, errs
 	}
+	noteBackdated(c.cfg.Sessions, events, backdated, now)
 	for _, j := range live {
 		if _, err := c.assignSession(&rs[from[j]], &events[j], c.cfg.Sessions); err != nil {
 			// The trial found this ping's visit; another request may have changed the
@@ -197,12 +215,36 @@ func (c *Collector) AcceptBatch(ctx context.Context, rs []Request) (int, []Batch
 			return 0, []BatchError{{Index: from[j], Err: err}}
 		}
 	}
-	if err := c.cfg.Sink.Append(events); err != nil {
+	if err := c.appendEvents(events); err != nil {
 		c.cfg.Metrics.rejected(err)
 		return 0, []BatchError{{Index: -1, Err: err}}
 	}
 	c.cfg.Metrics.Accepted(len(events))
 	return len(events), nil
+}
+
+// appendEvents hands events to the sink, and remembers them as pending until the
+// shipper stores them.
+func (c *Collector) appendEvents(events []Event) error {
+	c.cfg.Pending.add(events, c.cfg.Now())
+	if err := c.cfg.Sink.Append(events); err != nil {
+		c.cfg.Pending.drop(events)
+		return err
+	}
+	return nil
+}
+
+// noteBackdated puts the backdated events of the last SessionGap in table, with the
+// visits the store gave them, so that a live event of the same visitor (a page the
+// visitor opens now, 16 minutes after a back end's late event) joins their visit. Like
+// a live server-side event, they leave the visit's attribution to its first web event.
+func noteBackdated(table sessionTable, events []Event, idx []int, now time.Time) {
+	for _, i := range idx {
+		e := &events[i]
+		if e.SessionID != 0 && now.Sub(e.TS) <= SessionGap { // 0: a ping of no visit
+			table.Note(e.SiteID, e.VisitorID, e.SessionID, e.TS, e.TS, Attribution{})
+		}
+	}
 }
 
 // CheckBatch validates server-side events without taking them, for a batch already

@@ -107,6 +107,41 @@ func assignEntry(slot **sessionEntry, ts time.Time, attr Attribution) (id uint64
 	return (*slot).id, attr, true
 }
 
+// Note records in the table events whose visit was decided elsewhere: a backdated
+// server-side event that found its visit in the store, or a visit read back at start.
+// Later events within SessionGap of them join that visit. The table keeps one visit per
+// visitor, the latest: a visit that ends before the one it holds is not taken.
+func (s *Sessions) Note(site uint32, visitor, id uint64, first, last time.Time, attr Attribution) {
+	sh := &s.shards[visitor%uint64(len(s.shards))]
+	k := sessionKey{site, visitor}
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	e := sh.m[k]
+	noteEntry(&e, id, first, last, attr)
+	if e != nil {
+		sh.m[k] = e
+	}
+}
+
+// noteEntry is Note on one visitor's entry.
+func noteEntry(slot **sessionEntry, id uint64, first, last time.Time, attr Attribution) {
+	e := *slot
+	switch {
+	case e != nil && e.id == id:
+		if last.After(e.last) {
+			e.last = last
+		}
+		if first.Before(e.first) {
+			e.first = first
+		}
+		if e.attr.Channel == "" {
+			e.attr = attr
+		}
+	case e == nil || last.After(e.last):
+		*slot = &sessionEntry{id: id, first: first, last: last, attr: attr}
+	}
+}
+
 // joins reports whether an event at ts belongs to the session of entry e.
 func joins(e *sessionEntry, ts time.Time) bool {
 	return e != nil && ts.Sub(e.last) <= SessionGap && e.first.Sub(ts) <= SessionGap
@@ -137,6 +172,7 @@ func (s *Sessions) get(k sessionKey) *sessionEntry {
 type sessionTable interface {
 	Has(site uint32, visitor uint64, ts time.Time) bool
 	AssignWith(site uint32, visitor uint64, ts time.Time, attr Attribution) (uint64, Attribution, bool)
+	Note(site uint32, visitor, id uint64, first, last time.Time, attr Attribution)
 }
 
 // trialSessions assigns sessions on private copies of the shared table's entries, so a
@@ -170,6 +206,13 @@ func (t *trialSessions) AssignWith(site uint32, visitor uint64, ts time.Time, at
 	id, session, isNew := assignEntry(&e, ts, attr)
 	t.m[k] = e
 	return id, session, isNew
+}
+
+func (t *trialSessions) Note(site uint32, visitor, id uint64, first, last time.Time, attr Attribution) {
+	k := sessionKey{site, visitor}
+	e := t.entry(k)
+	noteEntry(&e, id, first, last, attr)
+	t.m[k] = e
 }
 
 // Sweep forgets sessions idle since before now − SessionGap and returns how many remain.

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"sort"
 	"strconv"
+	"time"
 
 	"github.com/omnistat/omnistat/schema"
 	"github.com/omnistat/omnistat/spool"
@@ -47,9 +48,13 @@ func (s SpoolSink) Append(events []Event) error {
 // segment's token and the month: the same on every attempt, so a retry after some
 // months went in inserts only the rest. A segment within one month, by far the usual
 // case, keeps the segment's token as it is.
-func Shipper(st store.Store, log *slog.Logger) func(ctx context.Context, token string, records [][]byte) error {
+//
+// Once a segment is stored, or refused for good, its events are marked so in pending
+// (nil: none to mark).
+func Shipper(st store.Store, log *slog.Logger, pending *Pending) func(ctx context.Context, token string, records [][]byte) error {
 	return func(ctx context.Context, token string, records [][]byte) error {
 		byMonth := map[int][][]any{}
+		events := make([]Event, 0, len(records))
 		for i, r := range records {
 			var e Event
 			if err := e.UnmarshalBinary(r); err != nil {
@@ -58,6 +63,7 @@ func Shipper(st store.Store, log *slog.Logger) func(ctx context.Context, token s
 				log.Error("skipping an undecodable spool record", "segment", token, "record", i, "err", err)
 				continue
 			}
+			events = append(events, e)
 			m := e.TS.UTC().Year()*100 + int(e.TS.UTC().Month())
 			byMonth[m] = append(byMonth[m], e.Row())
 		}
@@ -74,10 +80,16 @@ func Shipper(st store.Store, log *slog.Logger) func(ctx context.Context, token s
 			if err := st.Insert(ctx, "events", schema.EventColumns, byMonth[m], tok); err != nil {
 				err = fmt.Errorf("collector: ship %s (%d events): %w", tok, len(byMonth[m]), err)
 				if refusesData(err) {
+					if pending != nil {
+						pending.stored(events, time.Now())
+					}
 					return spool.Refused(err)
 				}
 				return err
 			}
+		}
+		if pending != nil {
+			pending.stored(events, time.Now())
 		}
 		return nil
 	}

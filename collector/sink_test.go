@@ -30,7 +30,7 @@ func TestShipperManyMonthsOnceOnRetry(t *testing.T) {
 		}
 		recs = append(recs, b)
 	}
-	ship := Shipper(st, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ship := Shipper(st, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
 	for attempt := 1; attempt <= 2; attempt++ {
 		if err := ship(ctx, "spool-run-1", recs); err != nil {
 			t.Fatalf("attempt %d: %v", attempt, err)

@@ -601,3 +601,51 @@ func TestHeadIsAnsweredLikeGet(t *testing.T) {
 		t.Fatalf("%v events recorded for HEAD requests; want none", n[0][0])
 	}
 }
+
+// A visit is a visitor's events with no gap over 30 minutes, for backdated events too
+// (§3.2): a back end's event logged 16 minutes late, then a page the same visitor
+// opens now, are one visit, whether they come in two requests or in one batch.
+func TestLiveEventJoinsTheVisitOfABackdatedOne(t *testing.T) {
+	f := newFixture(t, app.Config{})
+	auth := map[string]string{"Authorization": "Bearer " + f.key}
+	ago := time.Now().UTC().Add(-16 * time.Minute).Format(time.RFC3339)
+	backdated := fmt.Sprintf(`{"events":[{"site":"shop.example","name":"pageview","visitor_id":"late-1","url":"https://shop.example/a","ts":%q}]}`, ago)
+	if s, _, body := f.do(http.MethodPost, "/api/v1/events", backdated, auth); s != 202 {
+		t.Fatalf("backdated pageview: %d %s", s, body)
+	}
+	if s, _, body := f.do(http.MethodPost, "/api/event", `{"site":"shop.example","name":"pageview","visitor_id":"late-1","url":"https://shop.example/b"}`, nil); s != 202 {
+		t.Fatalf("browser pageview: %d %s", s, body)
+	}
+	both := fmt.Sprintf(`{"events":[{"site":"shop.example","name":"pageview","visitor_id":"late-2","url":"https://shop.example/a","ts":%q},
+		{"site":"shop.example","name":"pageview","visitor_id":"late-2","url":"https://shop.example/b"}]}`, ago)
+	if s, _, body := f.do(http.MethodPost, "/api/v1/events", both, auth); s != 202 {
+		t.Fatalf("one batch: %d %s", s, body)
+	}
+	rows := f.stored(`SELECT count(), uniqExact(session_id) FROM events WHERE site_id = {site:UInt32} GROUP BY visitor_id ORDER BY visitor_id`)
+	if fmt.Sprint(rows) != "[[2 1] [2 1]]" {
+		t.Fatalf("[pageviews visits] per visitor %v; want [[2 1] [2 1]]: 16 minutes apart is one visit", rows)
+	}
+}
+
+// Backdated events find their visit among the visitor's events accepted just before,
+// not only among those already stored: an importer that sends a visit's events in
+// several requests, right one after another, gets one visit however fast it sends
+// (§3.2), and an engagement ping sent after its pageview's request is not refused.
+func TestBackdatedVisitSpansRequests(t *testing.T) {
+	f := newFixture(t, app.Config{FlushInterval: time.Hour}) // nothing is stored until the test asks
+	auth := map[string]string{"Authorization": "Bearer " + f.key}
+	t0 := time.Now().UTC().Add(-48 * time.Hour).Truncate(time.Second)
+	send := func(ev string) {
+		t.Helper()
+		if s, _, body := f.do(http.MethodPost, "/api/v1/events", `{"events":[`+ev+`]}`, auth); s != 202 {
+			t.Fatalf("%s: %d %s", ev, s, body)
+		}
+	}
+	send(fmt.Sprintf(`{"site":"shop.example","name":"pageview","visitor_id":"imp-1","url":"https://shop.example/a","ts":%q}`, t0.Format(time.RFC3339)))
+	send(fmt.Sprintf(`{"site":"shop.example","name":"pageview","visitor_id":"imp-1","url":"https://shop.example/b","ts":%q}`, t0.Add(10*time.Minute).Format(time.RFC3339)))
+	send(fmt.Sprintf(`{"site":"shop.example","name":"engagement","visitor_id":"imp-1","url":"https://shop.example/b","engaged_ms":12000,"ts":%q}`, t0.Add(11*time.Minute).Format(time.RFC3339)))
+	rows := f.stored(`SELECT count(), uniqExact(session_id) FROM events WHERE site_id = {site:UInt32}`)
+	if fmt.Sprint(rows) != "[[3 1]]" {
+		t.Fatalf("[events visits] %v; want [[3 1]]: a pageview, the next 10 minutes later and its ping are one visit", rows)
+	}
+}

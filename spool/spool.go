@@ -611,6 +611,35 @@ func (s *Spool) Drain(ctx context.Context, ship Ship) error {
 	}
 }
 
+// Records calls fn with every record not yet shipped, oldest first, so that a restart
+// can learn what was accepted before it and is not in ClickHouse yet. A record is valid
+// only during its call. A segment shipped meanwhile is skipped; call it before Run to
+// see every record.
+func (s *Spool) Records(fn func(record []byte) error) error {
+	s.mu.Lock()
+	segs := append([]segment(nil), s.sealed...)
+	if s.cur != nil {
+		segs = append(segs, s.curSeg)
+	}
+	s.mu.Unlock()
+	for _, seg := range segs {
+		b, err := os.ReadFile(s.path(seg))
+		if os.IsNotExist(err) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("spool: read segment %d: %w", seg.seq, err)
+		}
+		recs, _, _, _ := parse(b) // a torn tail of the open segment is still being written
+		for _, r := range recs {
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // Stats returns a snapshot of the spool's state and counters.
 func (s *Spool) Stats() Stats {
 	s.mu.Lock()

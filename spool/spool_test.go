@@ -158,6 +158,35 @@ func TestRestartKeepsUnshippedAndTokens(t *testing.T) {
 	}
 }
 
+// A restart reads back what was accepted and not shipped (the collector rebuilds the
+// visits in progress from it), in order, also what the open segment holds; a shipped
+// segment is no longer there.
+func TestRecordsAreTheUnshippedOnes(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir, Options{SegmentMaxRecords: 4, SegmentMaxAge: time.Hour})
+	s.Append(recs(0, 6))
+	s.Close()
+	again := open(t, dir, Options{SegmentMaxRecords: 4, SegmentMaxAge: time.Hour})
+	again.Append(recs(6, 7)) // stays in the open segment
+	read := func() string {
+		var got []string
+		if err := again.Records(func(r []byte) error { got = append(got, string(r)); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(got, ",")
+	}
+	if got := read(); got != want(0, 7) {
+		t.Fatalf("records after a restart: %s; want %s", got, want(0, 7))
+	}
+	var c collect
+	if err := again.Drain(context.Background(), c.ship); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(); got != want(6, 7) {
+		t.Fatalf("records after shipping the sealed segments: %s; want %s", got, want(6, 7))
+	}
+}
+
 // A restart after everything was shipped starts numbering segments again, and its
 // segments must still get tokens never used before: ClickHouse drops an insert whose
 // token it has seen, so a reused token loses acknowledged events without an error.

@@ -1,0 +1,140 @@
+package collector
+
+import (
+	"sync"
+	"time"
+)
+
+// pendingKeep is how long an event stays in Pending after it was stored: on a
+// ClickHouse cluster, an insert into the Distributed events table reaches the shards a
+// moment after it returns, so the store may not show it to a lookup at once.
+const pendingKeep = 2 * time.Minute
+
+// Pending remembers, per visitor, the time and visit of each event accepted but not
+// yet stored: it waits in the spool for up to the flush interval, and for as long as
+// the engine is down. A backdated event's visit is found among the visitor's stored
+// events and these, so an importer that sends a visit's events in two requests, one
+// right after the other, gets one visit, as it does when it sends them a second apart.
+// Its size follows the spool's, which is bounded (--spool-max-bytes); an event is
+// forgotten pendingKeep after it was stored.
+type Pending struct {
+	shards [64]pendingShard
+}
+
+type pendingShard struct {
+	mu sync.Mutex
+	m  map[sessionKey][]pendingEvent
+}
+
+type pendingEvent struct {
+	ts      int64 // Unix milliseconds, as stored
+	session uint64
+	since   int64 // Unix milliseconds: when it was accepted, then when it was stored
+	stored  bool
+}
+
+// NewPending returns an empty index.
+func NewPending() *Pending {
+	p := &Pending{}
+	for i := range p.shards {
+		p.shards[i].m = map[sessionKey][]pendingEvent{}
+	}
+	return p
+}
+
+func (p *Pending) shard(k sessionKey) *pendingShard {
+	return &p.shards[k.visitor%uint64(len(p.shards))]
+}
+
+// add remembers events about to be appended to the spool. It runs before the append,
+// so the shipper cannot store them before they are known here.
+func (p *Pending) add(events []Event, now time.Time) {
+	for i := range events {
+		e := &events[i]
+		k := sessionKey{e.SiteID, e.VisitorID}
+		sh := p.shard(k)
+		sh.mu.Lock()
+		sh.m[k] = append(sh.m[k], pendingEvent{ts: e.TS.UnixMilli(), session: e.SessionID, since: now.UnixMilli()})
+		sh.mu.Unlock()
+	}
+}
+
+// drop forgets events that the spool did not take.
+func (p *Pending) drop(events []Event) {
+	p.settle(events, func(sh *pendingShard, k sessionKey, j int) {
+		l := sh.m[k]
+		l = append(l[:j], l[j+1:]...)
+		if len(l) == 0 {
+			delete(sh.m, k)
+		} else {
+			sh.m[k] = l
+		}
+	})
+}
+
+// stored marks events as in the store (or set aside for good: they never will be).
+func (p *Pending) stored(events []Event, now time.Time) {
+	p.settle(events, func(sh *pendingShard, k sessionKey, j int) {
+		sh.m[k][j].stored, sh.m[k][j].since = true, now.UnixMilli()
+	})
+}
+
+// settle calls fn, with the shard locked, on the entry of each of events not yet
+// stored. Two equal events have two entries; each event settles one.
+func (p *Pending) settle(events []Event, fn func(sh *pendingShard, k sessionKey, j int)) {
+	for i := range events {
+		e := &events[i]
+		k := sessionKey{e.SiteID, e.VisitorID}
+		ts := e.TS.UnixMilli()
+		sh := p.shard(k)
+		sh.mu.Lock()
+		for j, pe := range sh.m[k] {
+			if !pe.stored && pe.ts == ts && pe.session == e.SessionID {
+				fn(sh, k, j)
+				break
+			}
+		}
+		sh.mu.Unlock()
+	}
+}
+
+// find returns the visitor's events between lo and hi.
+func (p *Pending) find(k sessionKey, lo, hi time.Time) []storedEvent {
+	sh := p.shard(k)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	var out []storedEvent
+	for _, pe := range sh.m[k] {
+		if pe.ts >= lo.UnixMilli() && pe.ts <= hi.UnixMilli() {
+			out = append(out, storedEvent{session: pe.session, ts: time.UnixMilli(pe.ts).UTC()})
+		}
+	}
+	return out
+}
+
+// Sweep forgets events stored more than pendingKeep ago, and returns how many are still
+// remembered.
+func (p *Pending) Sweep(now time.Time) int {
+	cut := now.Add(-pendingKeep).UnixMilli()
+	n := 0
+	for i := range p.shards {
+		sh := &p.shards[i]
+		sh.mu.Lock()
+		for k, l := range sh.m {
+			keep := l[:0]
+			for _, pe := range l {
+				if !pe.stored || pe.since > cut {
+					keep = append(keep, pe)
+				}
+			}
+			if len(keep) == 0 {
+				delete(sh.m, k)
+				continue
+			}
+			sh.m[k] = keep
+			n += len(keep)
+		}
+		sh.mu.Unlock()
+	}
+	return n
+}

@@ -1,0 +1,72 @@
+package collector
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/omnistat/omnistat/catalog"
+	"github.com/omnistat/omnistat/schema"
+	"github.com/omnistat/omnistat/spool"
+	"github.com/omnistat/omnistat/store/embedded/embeddedtest"
+)
+
+// An import's second request after a restart joins the visit its first request opened,
+// though that one is still in the spool (the engine is slow or down, or shipping has
+// not caught up yet): the restart reads it back.
+func TestBackdatedEventJoinsAVisitSpooledBeforeARestart(t *testing.T) {
+	ctx := context.Background()
+	st := embeddedtest.Open(t)
+	if _, err := schema.Migrate(ctx, st, schema.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	cat := catalog.New(st)
+	if _, err := cat.AddSite(ctx, "shop.example", ""); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	openSpool := func() *spool.Spool {
+		sp, err := spool.Open(spool.Options{Dir: dir, SegmentMaxAge: time.Hour, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { sp.Close() })
+		return sp
+	}
+	t0 := time.Now().UTC().Add(-48 * time.Hour).Truncate(time.Second)
+	batch := func(c *Collector, ts time.Time) {
+		t.Helper()
+		in, err := DecodeInput([]byte(`{"site":"shop.example","name":"pageview","visitor_id":"imp-1","url":"https://shop.example/","ts":"` + ts.Format(time.RFC3339) + `"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, errs := c.AcceptBatch(ctx, []Request{{Input: in, Source: FromServer}}); n != 1 {
+			t.Fatalf("batch at %s: %v", ts, errs)
+		}
+	}
+
+	before := openSpool()
+	batch(New(Config{Catalog: cat, Sink: SpoolSink{Spool: before}, Store: st}), t0)
+	before.Close() // the process ends; nothing was shipped
+
+	after := openSpool()
+	c := New(Config{Catalog: cat, Sink: SpoolSink{Spool: after}, Store: st})
+	if _, err := c.Restore(ctx, after); err != nil {
+		t.Fatal(err)
+	}
+	batch(c, t0.Add(10*time.Minute))
+	visits := map[uint64]bool{}
+	after.Records(func(rec []byte) error {
+		var e Event
+		if err := e.UnmarshalBinary(rec); err != nil {
+			t.Fatal(err)
+		}
+		visits[e.SessionID] = true
+		return nil
+	})
+	if len(visits) != 1 {
+		t.Fatalf("the two pageviews 10 minutes apart are in %d visits; want 1", len(visits))
+	}
+}
