@@ -137,7 +137,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		return nil, fmt.Errorf("spool: %w", err)
 	}
 	a.Collector = collector.New(collector.Config{Catalog: a.Catalog, Sink: collector.SpoolSink{Spool: a.Spool},
-		Salts: collector.NewSalts(st), Devices: device.NewParser(20000), Geo: a.geo, Logger: log, Store: st})
+		Salts: collector.NewSalts(st), Devices: device.NewParser(20000), Geo: a.geo, Logger: log, Store: st,
+		Pending: collector.NewPending(pendingKeep(cfg.Cluster))})
 	// Before shipping starts, so that every event is either in the store or in the spool.
 	if n, err := a.Collector.Restore(ctx, a.Spool); err != nil {
 		log.Error("visits in progress before the start could not be restored; they will be split in two", "err", err)
@@ -197,8 +198,20 @@ func (a *App) closeStore() error {
 	return a.Store.Close()
 }
 
+// pendingKeep is how long a stored event stays in the collector's index of events on
+// their way to the store: on a cluster, until the Distributed table has forwarded it.
+func pendingKeep(cluster string) time.Duration {
+	if cluster != "" {
+		return collector.ClusterKeep
+	}
+	return 0
+}
+
+// sweep forgets what the collector no longer needs, every 5 s: ended visits, and
+// on a cluster, stored events in the index of those not yet stored, which grows by
+// every event accepted (at 35,000 events/s, a sweep a minute let it hold 2 million).
 func sweep(ctx context.Context, c *collector.Collector) {
-	t := time.NewTicker(time.Minute)
+	t := time.NewTicker(5 * time.Second)
 	defer t.Stop()
 	for {
 		select {

@@ -58,7 +58,7 @@ func assignBackdated(ctx context.Context, st store.Store, pending *Pending, even
 	}
 	if pending != nil {
 		// The events on their way to the store; one stored while the store is read is
-		// still remembered here (pendingKeep).
+		// still remembered here (its keep).
 		for _, i := range idx {
 			k := sessionKey{site: events[i].SiteID, visitor: events[i].VisitorID}
 			if _, done := known[k]; !done {

@@ -72,7 +72,7 @@ func New(cfg Config) *Collector {
 		cfg.Sessions = NewSessions()
 	}
 	if cfg.Pending == nil {
-		cfg.Pending = NewPending()
+		cfg.Pending = NewPending(0)
 	}
 	if cfg.Devices == nil {
 		cfg.Devices = device.NewParser(10000)
@@ -228,7 +228,7 @@ func (c *Collector) AcceptBatch(ctx context.Context, rs []Request) (int, []Batch
 func (c *Collector) appendEvents(events []Event) error {
 	c.cfg.Pending.add(events, c.cfg.Now())
 	if err := c.cfg.Sink.Append(events); err != nil {
-		c.cfg.Pending.drop(events)
+		c.cfg.Pending.drop(keysOf(events))
 		return err
 	}
 	return nil

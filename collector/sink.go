@@ -54,7 +54,7 @@ func (s SpoolSink) Append(events []Event) error {
 func Shipper(st store.Store, log *slog.Logger, pending *Pending) func(ctx context.Context, token string, records [][]byte) error {
 	return func(ctx context.Context, token string, records [][]byte) error {
 		byMonth := map[int][][]any{}
-		events := make([]Event, 0, len(records))
+		keys := make([]pendingKey, 0, len(records))
 		for i, r := range records {
 			var e Event
 			if err := e.UnmarshalBinary(r); err != nil {
@@ -63,7 +63,7 @@ func Shipper(st store.Store, log *slog.Logger, pending *Pending) func(ctx contex
 				log.Error("skipping an undecodable spool record", "segment", token, "record", i, "err", err)
 				continue
 			}
-			events = append(events, e)
+			keys = append(keys, keyOf(&e))
 			m := e.TS.UTC().Year()*100 + int(e.TS.UTC().Month())
 			byMonth[m] = append(byMonth[m], e.Row())
 		}
@@ -81,7 +81,7 @@ func Shipper(st store.Store, log *slog.Logger, pending *Pending) func(ctx contex
 				err = fmt.Errorf("collector: ship %s (%d events): %w", tok, len(byMonth[m]), err)
 				if refusesData(err) {
 					if pending != nil {
-						pending.stored(events, time.Now())
+						pending.stored(keys, time.Now())
 					}
 					return spool.Refused(err)
 				}
@@ -89,7 +89,7 @@ func Shipper(st store.Store, log *slog.Logger, pending *Pending) func(ctx contex
 			}
 		}
 		if pending != nil {
-			pending.stored(events, time.Now())
+			pending.stored(keys, time.Now())
 		}
 		return nil
 	}
