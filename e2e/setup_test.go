@@ -105,6 +105,32 @@ func TestCLIAgainstRunningServer(t *testing.T) {
 	}
 }
 
+// omnistat migrate beside a running server cannot open the engine the server holds. It
+// says so in a sentence, exits 1, and runs once the server is stopped.
+func TestMigrateWhileServerRunsSaysSo(t *testing.T) {
+	srv := apptest.Start(t)
+	cmd := exec.Command(apptest.Binary(t), "migrate", "--data-dir", srv.DataDir)
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+		t.Fatalf("migrate beside a running server: %v\n%s; want exit code 1", err, out)
+	}
+	for _, want := range []string{"the server is running", "applies migrations itself", "stop it first"} {
+		if !strings.Contains(string(out), want) {
+			t.Fatalf("migrate beside a running server does not say %q:\n%s", want, out)
+		}
+	}
+	for _, raw := range []string{"DB::Exception", "chdb_connect"} {
+		if strings.Contains(string(out), raw) {
+			t.Fatalf("migrate beside a running server shows the engine's %q:\n%s", raw, out)
+		}
+	}
+	srv.Stop()
+	if out, err := apptest.RunCLI(t, "migrate", "--data-dir", srv.DataDir); err != nil || !strings.Contains(out, "schema is up to date") {
+		t.Fatalf("migrate with the server stopped: %q %v", out, err)
+	}
+}
+
 // loginCookie logs in through the API and returns the session cookie.
 func loginCookie(t *testing.T, base, email, password string) string {
 	t.Helper()

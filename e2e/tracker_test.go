@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/omnistat/omnistat/app"
@@ -116,7 +118,10 @@ func site(t *testing.T, omnistat string) string {
 		// A tab opened in the background: hidden from the start, the block in view.
 		"background": `<script>Object.defineProperty(document, 'visibilityState', {value: 'hidden', configurable: true})</script>
 <h1>Background</h1><div id="promo" data-os-content="promo"><a href="/pricing">Pricing</a></div>`,
-		"long": `<h1>Long</h1><div data-os-content="partner"><a id="far" href="{other}/landing?ref=` + strings.Repeat("x", 600) + `">Partner</a></div>`,
+		// An automated browser (Selenium, Playwright): navigator.webdriver is true before
+		// the tracker runs, as in a browser started without this package's flag.
+		"robot": `<script>Object.defineProperty(Navigator.prototype, 'webdriver', {get: () => true})</script><h1>Robot</h1>`,
+		"long":  `<h1>Long</h1><div data-os-content="partner"><a id="far" href="{other}/landing?ref=` + strings.Repeat("x", 600) + `">Partner</a></div>`,
 	}
 	titles := map[string]string{"long": longTitle}
 	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -165,6 +170,20 @@ omnistat('identify', 'user-42');</script>`
 	}))
 	t.Cleanup(srv.Close)
 	return srv.URL
+}
+
+// droppedBots is the collector's count of events dropped for a bot keyword in the
+// User-Agent, from its /metrics.
+func droppedBots(t *testing.T, a *app.App) string {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	a.Metrics.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	for _, line := range strings.Split(rec.Body.String(), "\n") {
+		if v, ok := strings.CutPrefix(line, `omnistat_events_dropped_total{reason="bot_keyword"} `); ok {
+			return v
+		}
+	}
+	return "0"
 }
 
 // spy records what the page posts with fetch in window.sent (the tracker sends its
@@ -482,6 +501,46 @@ func TestTrackerInRealBrowser(t *testing.T) {
 			t.Fatalf("data-local on 127.0.0.1 for the site 127.0.0.1 sent %d events; want the pageview", n)
 		}
 		waitEvents(t, a, ip, "the pageview on 127.0.0.1", func(es []storedEvent) bool { return count(es, "pageview") == 1 })
+	})
+
+	t.Run("data-local counts an automated browser, and the collector still drops a headless User-Agent", func(t *testing.T) {
+		id, origin := newSite(t, "robot.test")
+		sent := func(url string) int {
+			browser.Do(t, b, 20*time.Second, chromedp.Navigate(url), chromedp.WaitVisible(chromedp.CSS("h1")))
+			return len(browser.Get(t, b, 5*time.Second, chromedp.Evaluate[[]string](`window.sent`)))
+		}
+		if n := sent(origin + "/robot?spy=1"); n != 0 {
+			t.Fatalf("an automated browser without data-local sent %d events", n)
+		}
+		if n := sent(origin + "/robot?spy=1&attrs=data-local%3Dtrue"); n != 1 {
+			t.Fatalf("an automated browser with data-local sent %d events; want the pageview", n)
+		}
+		waitEvents(t, a, id, "the automated browser's pageview", func(es []storedEvent) bool { return count(es, "pageview") == 1 })
+
+		// The same browser saying HeadlessChrome, as headless Chrome does unless told
+		// otherwise: the tracker sends, the collector answers 202 and drops it as a bot.
+		setUA := func(ua string) chromedp.Action[chromedp.Void] {
+			return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+				_, err := cdp.Call(ctx, tg, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{UserAgent: ua})
+				return err
+			})
+		}
+		before := droppedBots(t, a)
+		browser.Do(t, b, 5*time.Second, setUA(strings.Replace(browser.UserAgent, "Chrome/", "HeadlessChrome/", 1)))
+		defer browser.Do(t, b, 5*time.Second, setUA(browser.UserAgent))
+		if n := sent(origin + "/read?spy=1&attrs=data-local%3Dtrue"); n != 1 {
+			t.Fatalf("data-local with a HeadlessChrome User-Agent sent %d events; want the pageview", n)
+		}
+		deadline := time.Now().Add(20 * time.Second)
+		for droppedBots(t, a) == before {
+			if time.Now().After(deadline) {
+				t.Fatalf("the HeadlessChrome pageview was not dropped as a bot; stored: %s", names(events(t, a.Store, id)))
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if es := events(t, a.Store, id); len(es) != 1 || es[0].Path != "/robot" {
+			t.Fatalf("stored %s; want only the pageview of /robot", names(es))
+		}
 	})
 
 	// Opt-out runs last: the flag stays in the browser's localStorage for that origin.

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/omnistat/omnistat/catalog"
 	"github.com/omnistat/omnistat/store"
@@ -150,13 +151,13 @@ func (e *Engine) Funnel(ctx context.Context, site catalog.Site, req FunnelReques
 		case (s.Pageview == "") == (s.Event == ""):
 			return nil, badf("steps[%d] needs either pageview or event", i)
 		case s.Pageview != "":
-			if len(s.Pageview) > 512 {
+			if utf8.RuneCountInString(s.Pageview) > 512 {
 				return nil, badf("steps[%d].pageview is longer than 512 characters", i)
 			}
 			conds = append(conds, b.pageviewOf(s.Pageview))
 			labels = append(labels, "Visit "+s.Pageview)
 		default:
-			if len(s.Event) > 120 {
+			if utf8.RuneCountInString(s.Event) > 120 {
 				return nil, badf("steps[%d].event is longer than 120 characters", i)
 			}
 			conds = append(conds, "(name = "+b.param("String", s.Event)+")")

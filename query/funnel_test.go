@@ -69,6 +69,31 @@ func TestFunnelRejectsBadWindows(t *testing.T) {
 	}
 }
 
+// A step's page and event are bounded in characters, as the errors say, so a name in
+// a script that takes two bytes a character has its whole length.
+func TestFunnelStepLimitsCountCharacters(t *testing.T) {
+	f, _ := load(t, "UTC", querytest.Options{Days: 1, End: funnelDay, Visitors: 1, Seed: 1})
+	run := func(steps ...query.FunnelStep) error {
+		_, err := f.engine.Funnel(context.Background(), f.site, query.FunnelRequest{DateRange: json.RawMessage(`"day"`), Steps: steps})
+		return err
+	}
+	page, event := "/"+strings.Repeat("é", 511), strings.Repeat("é", 120)
+	if err := run(query.FunnelStep{Pageview: page}, query.FunnelStep{Event: event}); err != nil {
+		t.Fatalf("a 512-character page and a 120-character event: %v", err)
+	}
+	for _, tc := range []struct {
+		step query.FunnelStep
+		want string
+	}{
+		{query.FunnelStep{Pageview: page + "é"}, "steps[1].pageview is longer than 512 characters"},
+		{query.FunnelStep{Event: event + "é"}, "steps[1].event is longer than 120 characters"},
+	} {
+		if err := run(query.FunnelStep{Pageview: "/"}, tc.step); err == nil || err.Error() != tc.want {
+			t.Errorf("%+v: %v; want %q", tc.step, err, tc.want)
+		}
+	}
+}
+
 // A breakdown never changes the overall funnel: with more dimension values than the
 // breakdown lists, the steps still count every visitor.
 func TestFunnelBreakdownKeepsTotals(t *testing.T) {

@@ -37,7 +37,7 @@ type JourneyRequest struct {
 	Goal      string // a goal's name; empty: any goal
 	Model     string // attribution only; default "last"
 	Lookback  string // "30d" by default, 1 to 90 days
-	Limit     string // journeys only; default 20, at most 100
+	Limit     string // 1 to 100 rows; journeys default to 20, attribution to every channel
 }
 
 // JourneysResponse is the answer of GET /api/v1/journeys.
@@ -312,6 +312,11 @@ ORDER BY credit DESC, ch`
 		c := &out.Channels[i]
 		c.Share = percent(c.Conversions, float64(out.Conversions))
 		c.Conversions = round2(c.Conversions)
+	}
+	// A limit cuts the rows only: the total and the shares stay those of every
+	// conversion, as in journeys.
+	if req.Limit != "" && len(out.Channels) > p.limit {
+		out.Channels = out.Channels[:p.limit]
 	}
 	return out, nil
 }

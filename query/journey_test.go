@@ -158,6 +158,27 @@ func TestAttributionModels(t *testing.T) {
 	}
 }
 
+// limit keeps the channels with the most credit, as it keeps the most frequent
+// journeys; the conversions and each share are still of every conversion.
+func TestAttributionLimit(t *testing.T) {
+	f, ctx := journeyFixture(t)
+	res, err := f.engine.Attribution(ctx, f.site, query.JourneyRequest{DateRange: "7d", Goal: "order_placed", Model: "linear", Limit: "2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, c := range res.Channels {
+		out = append(out, fmt.Sprintf("%s=%.2f(%.0f%%)", c.Channel, c.Conversions, c.Share))
+	}
+	if got, want := fmt.Sprintf("%d: %s", res.Conversions, strings.Join(out, " ")), "5: Direct=1.50(30%) Organic Social=1.00(20%)"; got != want {
+		t.Fatalf("linear, limit 2:\n got %s\nwant %s", got, want)
+	}
+	res, err = f.engine.Attribution(ctx, f.site, query.JourneyRequest{DateRange: "7d", Goal: "order_placed", Model: "linear"})
+	if err != nil || len(res.Channels) != 7 {
+		t.Fatalf("linear without a limit: %+v, %v; want all 7 channels", res, err)
+	}
+}
+
 // Every bad parameter is a 400 naming it; a site without goals has no journeys.
 func TestJourneyRequestsRejected(t *testing.T) {
 	f, ctx := journeyFixture(t)

@@ -202,7 +202,7 @@ func (p *QueryPlan) parseFilters(raw json.RawMessage) error {
 			return badf("filters[%d]: give 1 to %d values", i, maxFilterVals)
 		}
 		for _, v := range values {
-			if len(v) > maxFilterValue {
+			if utf8.RuneCountInString(v) > maxFilterValue {
 				return badf("filters[%d]: a value is longer than %d characters", i, maxFilterValue)
 			}
 			if op == "matches" {
@@ -285,7 +285,9 @@ func (p *QueryPlan) parseOrder(raw json.RawMessage) error {
 func (p *QueryPlan) parsePage(limit, page int) error {
 	switch {
 	case limit < 0 || limit > maxLimit:
-		return badf("limit %d must be between 1 and %d", limit, maxLimit)
+		// 0 cannot be told from a limit left out (both decode as 0), so it is the
+		// default too, and the sentence says so.
+		return badf("limit %d must be between 1 and %d; 0 or no limit gives the default (100 rows; a time series has every bucket)", limit, maxLimit)
 	case limit > 0:
 		p.Limit = limit
 	case isTimeOnly(p):

@@ -52,7 +52,8 @@ func TestPlanRejectsBadRequests(t *testing.T) {
 		{"unknown goal", `{"metrics":["visitors"],"filters":[["is","goal",["purchase"]]]}`, `no goal named "purchase"`},
 		{"order by other", `{"metrics":["visitors"],"order_by":[["pageviews","desc"]]}`, `"pageviews" is not one of the requested`},
 		{"order direction", `{"metrics":["visitors"],"order_by":[["visitors","down"]]}`, `must be [name, "asc" or "desc"]`},
-		{"limit too big", `{"metrics":["visitors"],"limit":10001}`, "limit 10001"},
+		{"limit too big", `{"metrics":["visitors"],"limit":10001}`, "limit 10001 must be between 1 and 10000; 0 or no limit gives the default"},
+		{"negative limit", `{"metrics":["visitors"],"limit":-1}`, "limit -1 must be between 1 and 10000; 0 or no limit gives the default"},
 		{"page beyond any data", `{"metrics":["visitors"],"dimensions":["page"],"limit":8192,"page":2251799813685249}`, "page 2251799813685249 with limit 8192 skips more than"},
 		{"time series page without limit", `{"metrics":["visitors"],"dimensions":["time:day"],"page":2}`, "page 2 of a time series needs a limit"},
 		{"negative page", `{"metrics":["visitors"],"page":-1}`, "page -1"},
@@ -71,6 +72,16 @@ func TestPlanRejectsBadRequests(t *testing.T) {
 				t.Fatalf("Plan = %v; want a BadRequest containing %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// A filter value is bounded in characters, as the error says: 1000 characters that
+// take two bytes each are one value the plan takes.
+func TestFilterValueLimitCountsCharacters(t *testing.T) {
+	site := catalog.Site{ID: 1, Domain: "s.example", Timezone: "UTC"}
+	req := query.Request{Metrics: []string{"visitors"}, Filters: json.RawMessage(`[["is","page",["/` + strings.Repeat("é", 999) + `"]]]`)}
+	if _, err := query.Plan(site, nil, req, time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)); err != nil {
+		t.Fatalf("a 1000-character filter value: %v", err)
 	}
 }
 

@@ -19,14 +19,48 @@ const maxJSONBody = 64 << 10
 // decodeStrict reads a JSON object body of at most 64 KiB into v. Every problem is a
 // 400 whose sentence names the JSON field as the client wrote it, never a Go name.
 func decodeStrict(c echo.Context, v any) error {
-	body, err := io.ReadAll(io.LimitReader(c.Request().Body, maxJSONBody+1))
-	if err != nil || len(body) > maxJSONBody {
-		return newError(http.StatusRequestEntityTooLarge, "body is larger than 64 KiB")
+	body, err := readJSONBody(c)
+	if err != nil {
+		return err
 	}
 	if err := decodeJSON(body, v); err != nil {
 		return newError(http.StatusBadRequest, "%s", err.Error())
 	}
 	return nil
+}
+
+// decodeOptional is decodeStrict for a body that may be left out: a DELETE names what
+// it deletes in the query string, or in a JSON body as POST takes one. Without a body
+// v is left as it is.
+func decodeOptional(c echo.Context, v any) error {
+	body, err := readJSONBody(c)
+	if err != nil {
+		return err
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil
+	}
+	if err := decodeJSON(body, v); err != nil {
+		return newError(http.StatusBadRequest, "%s", err.Error())
+	}
+	return nil
+}
+
+// bodyOrQuery is a DELETE's field: the body's value when it gave one, else the query
+// string's. The body wins, so a client that sends both gets what its JSON says.
+func bodyOrQuery(c echo.Context, name, fromBody string) string {
+	if fromBody != "" {
+		return fromBody
+	}
+	return c.QueryParam(name)
+}
+
+func readJSONBody(c echo.Context) ([]byte, error) {
+	body, err := io.ReadAll(io.LimitReader(c.Request().Body, maxJSONBody+1))
+	if err != nil || len(body) > maxJSONBody {
+		return nil, newError(http.StatusRequestEntityTooLarge, "body is larger than 64 KiB")
+	}
+	return body, nil
 }
 
 // decodeJSON decodes one JSON object into v, rejecting unknown fields and trailing data.

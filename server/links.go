@@ -120,14 +120,23 @@ func (h *handlers) addLink(c echo.Context) error {
 	return c.JSON(http.StatusCreated, map[string]any{"link": l, "url": "/r/" + url.PathEscape(l.Slug)})
 }
 
+// deleteLink is DELETE /api/v1/links?site=&slug=, or with the body {"site", "slug"}.
 func (h *handlers) deleteLink(c echo.Context) error {
-	site, err := h.siteToManage(c, c.QueryParam("site"))
+	var body struct {
+		Site string `json:"site"`
+		Slug string `json:"slug"`
+	}
+	if err := decodeOptional(c, &body); err != nil {
+		return err
+	}
+	site, err := h.siteToManage(c, bodyOrQuery(c, "site", body.Site))
 	if err != nil {
 		return err
 	}
-	if err := h.cfg.Catalog.DeleteLink(c.Request().Context(), site.ID, c.QueryParam("slug")); err != nil {
+	slug := bodyOrQuery(c, "slug", body.Slug)
+	if err := h.cfg.Catalog.DeleteLink(c.Request().Context(), site.ID, slug); err != nil {
 		if errors.Is(err, catalog.ErrNotFound) {
-			return newError(http.StatusNotFound, "slug: no link %q on %s", c.QueryParam("slug"), site.Domain)
+			return newError(http.StatusNotFound, "slug: no link %q on %s", slug, site.Domain)
 		}
 		return err
 	}

@@ -141,13 +141,23 @@ func (h *handlers) addGoal(c echo.Context) error {
 	return c.JSON(http.StatusCreated, map[string]any{"goal": g})
 }
 
+// deleteGoal is DELETE /api/v1/goals?site=&id=, or with the body {"site", "id"}.
 func (h *handlers) deleteGoal(c echo.Context) error {
-	site, err := h.siteToManage(c, c.QueryParam("site"))
+	var body struct {
+		Site string  `json:"site"`
+		ID   *uint32 `json:"id"`
+	}
+	if err := decodeOptional(c, &body); err != nil {
+		return err
+	}
+	site, err := h.siteToManage(c, bodyOrQuery(c, "site", body.Site))
 	if err != nil {
 		return err
 	}
-	id, err := strconv.ParseUint(c.QueryParam("id"), 10, 32)
-	if err != nil {
+	var id uint64
+	if body.ID != nil {
+		id = uint64(*body.ID)
+	} else if id, err = strconv.ParseUint(c.QueryParam("id"), 10, 32); err != nil {
 		return newError(http.StatusBadRequest, "id: must be a goal's number")
 	}
 	if err := h.cfg.Catalog.DeleteGoal(c.Request().Context(), site.ID, uint32(id)); err != nil {

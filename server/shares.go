@@ -137,13 +137,20 @@ func (h *handlers) createShare(c echo.Context) error {
 	return c.JSON(http.StatusCreated, shareJSON{s, h.shareURL(c, s.ID)})
 }
 
-// revokeShare is DELETE /api/v1/shares?site=&id=.
+// revokeShare is DELETE /api/v1/shares?site=&id=, or with the body {"site", "id"}.
 func (h *handlers) revokeShare(c echo.Context) error {
-	site, err := h.userSite(c, c.QueryParam("site"), errSharesByKey)
+	var body struct {
+		Site string `json:"site"`
+		ID   string `json:"id"`
+	}
+	if err := decodeOptional(c, &body); err != nil {
+		return err
+	}
+	site, err := h.userSite(c, bodyOrQuery(c, "site", body.Site), errSharesByKey)
 	if err != nil {
 		return err
 	}
-	id := c.QueryParam("id")
+	id := bodyOrQuery(c, "id", body.ID)
 	if err := h.cfg.Catalog.RevokeShare(c.Request().Context(), site.ID, id); err != nil {
 		if errors.Is(err, catalog.ErrNotFound) {
 			return newError(http.StatusNotFound, "id: no shared link %q for %s", id, site.Domain)

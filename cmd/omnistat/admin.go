@@ -194,6 +194,17 @@ func promptPassword(stdin io.Reader, stderr io.Writer) (string, error) {
 // socketPath is where a running server listens for management commands.
 func socketPath(dataDir string) string { return filepath.Join(dataDir, "omnistat.sock") }
 
+// serverListening reports whether a server answers on its admin socket at path (a
+// socket file left by a crashed server refuses the connection).
+func serverListening(path string) bool {
+	conn, err := net.DialTimeout("unix", path, 2*time.Second)
+	if err != nil {
+		return false
+	}
+	conn.Close()
+	return true
+}
+
 // viaSocket sends req to a running server. ok is false when no server listens.
 func viaSocket(ctx context.Context, path string, req adminRequest) (out string, err error, ok bool) {
 	if _, statErr := os.Stat(path); statErr != nil {

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"path/filepath"
 	"time"
 
 	"github.com/omnistat/omnistat/app"
@@ -25,6 +26,13 @@ func migrate(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("migrate takes no arguments, got %q", fs.Args())
+	}
+	// The embedded engine allows one process per data directory: beside a running
+	// server, opening it fails with the engine's own lock message, which says nothing
+	// of what to do. The server's admin socket answering tells the case first.
+	if c.App.ClickHouseURL == "" && serverListening(socketPath(c.App.DataDir)) {
+		dir, _ := filepath.Abs(c.App.DataDir)
+		return fmt.Errorf("the server is running on %s and applies migrations itself when it starts; stop it first to run migrate by hand", dir)
 	}
 	st, did, err := app.OpenMigrated(ctx, c.App)
 	if err != nil {
