@@ -22,14 +22,19 @@ import (
 // isBackdated reports whether an event at ts is too old for the in-memory table.
 func isBackdated(ts, now time.Time) bool { return now.Sub(ts) > SessionGap/2 }
 
+// storedEvent is a known event of a visitor: its visit, and what it shows of the
+// visit's profile (visit.go; rank 0: nothing).
 type storedEvent struct {
 	session uint64
 	ts      time.Time
+	visit   *profile
+	rank    int
 }
 
-// assignBackdated sets SessionID on events[i] for every i in idx. An engagement ping
-// only joins a visit, never opens one; the indexes of those that found none are
-// returned, unassigned.
+// assignBackdated sets SessionID on events[i] for every i in idx, and gives each the
+// profile of its visit (the visit's first web event's columns, as a live event takes
+// them). An engagement ping only joins a visit, never opens one; the indexes of those
+// that found none are returned, unassigned.
 func assignBackdated(ctx context.Context, st store.Store, pending *Pending, events []Event, idx []int) ([]int, error) {
 	if len(idx) == 0 {
 		return nil, nil
@@ -67,7 +72,10 @@ func assignBackdated(ctx context.Context, st store.Store, pending *Pending, even
 		}
 	}
 	if st != nil {
-		res, err := st.Query(ctx, `SELECT site_id, visitor_id, session_id, toUnixTimestamp64Milli(ts) FROM events
+		res, err := st.Query(ctx, `SELECT site_id, visitor_id, session_id, toUnixTimestamp64Milli(ts),
+				channel, source, medium, campaign, term, utm_content, click_id, referrer_domain, referrer,
+				device, browser, browser_version, os, os_version, country, region, city, language, hostname
+			FROM events
 			WHERE site_id IN {sites:Array(UInt32)} AND visitor_id IN {vids:Array(UInt64)}
 			  AND ts >= {lo:DateTime64(3, 'UTC')} AND ts <= {hi:DateTime64(3, 'UTC')}`,
 			store.Params{"sites": "[" + strings.Join(sites, ",") + "]", "vids": "[" + strings.Join(vids, ",") + "]",
@@ -77,12 +85,15 @@ func assignBackdated(ctx context.Context, st store.Store, pending *Pending, even
 		}
 		for _, r := range res.Rows {
 			k := sessionKey{site: uint32(store.Int(r[0])), visitor: store.Uint(r[1])}
-			known[k] = append(known[k], storedEvent{session: store.Uint(r[2]), ts: time.UnixMilli(store.Int(r[3])).UTC()})
+			known[k] = append(known[k], storedEvidence(storedRow(r)))
 		}
 	}
-	nearest := func(e *Event) uint64 {
+	// nearest is the visit of the event's nearest known event within SessionGap (0:
+	// none), and the best evidence of that visit's profile.
+	nearest := func(e *Event) (uint64, *profile) {
+		k := sessionKey{site: e.SiteID, visitor: e.VisitorID}
 		best, bestGap := uint64(0), SessionGap+1
-		for _, s := range known[sessionKey{site: e.SiteID, visitor: e.VisitorID}] {
+		for _, s := range known[k] {
 			gap := e.TS.Sub(s.ts)
 			if gap < 0 {
 				gap = -gap
@@ -91,7 +102,13 @@ func assignBackdated(ctx context.Context, st store.Store, pending *Pending, even
 				best, bestGap = s.session, gap
 			}
 		}
-		return best
+		var shown storedEvent
+		for _, s := range known[k] {
+			if best != 0 && s.session == best && s.beats(shown) {
+				shown = s
+			}
+		}
+		return best, shown.visit
 	}
 	// Oldest first, so a batch's own events chain into sessions. A ping that finds no
 	// visit yet tries again once every other event has its visit: its pageview may come
@@ -101,7 +118,7 @@ func assignBackdated(ctx context.Context, st store.Store, pending *Pending, even
 	var later []int
 	for _, i := range order {
 		e := &events[i]
-		best := nearest(e)
+		best, visit := nearest(e)
 		if best == 0 && e.Name == "engagement" {
 			later = append(later, i)
 			continue
@@ -110,14 +127,32 @@ func assignBackdated(ctx context.Context, st store.Store, pending *Pending, even
 			best = rand.Uint64()
 		}
 		e.SessionID = best
+		visit = e.joinVisit(visit)
 		k := sessionKey{site: e.SiteID, visitor: e.VisitorID}
-		known[k] = append(known[k], storedEvent{session: best, ts: e.TS})
+		known[k] = append(known[k], givenEvidence(best, e.TS, visit))
 	}
 	var orphans []int
 	for _, i := range later {
-		if events[i].SessionID = nearest(&events[i]); events[i].SessionID == 0 {
+		e := &events[i]
+		var visit *profile
+		if e.SessionID, visit = nearest(e); e.SessionID == 0 {
 			orphans = append(orphans, i)
+			continue
 		}
+		e.joinVisit(visit)
 	}
 	return orphans, nil
+}
+
+// storedRow is the event of a row of assignBackdated's query, as far as it reads it.
+func storedRow(r []any) *Event {
+	var s [19]string
+	for i := range s {
+		s[i], _ = r[4+i].(string)
+	}
+	e := &Event{SessionID: store.Uint(r[2]), TS: time.UnixMilli(store.Int(r[3])).UTC(), Hostname: s[18]}
+	e.setAttribution(Attribution{s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8]})
+	e.Device, e.Browser, e.BrowserVersion, e.OS, e.OSVersion = s[9], s[10], s[11], s[12], s[13]
+	e.Country, e.Region, e.City, e.Language = s[14], s[15], s[16], s[17]
+	return e
 }

@@ -235,14 +235,15 @@ func (c *Collector) appendEvents(events []Event) error {
 }
 
 // noteBackdated puts the backdated events of the last SessionGap in table, with the
-// visits the store gave them, so that a live event of the same visitor (a page the
-// visitor opens now, 16 minutes after a back end's late event) joins their visit. Like
-// a live server-side event, they leave the visit's attribution to its first web event.
+// visits the store gave them and their profiles, so that a live event of the same
+// visitor (a page the visitor opens now, 16 minutes after a back end's late event)
+// joins their visit. A browser's event still gives a visit that a back end's events
+// gave a page's profile its own.
 func noteBackdated(table sessionTable, events []Event, idx []int, now time.Time) {
 	for _, i := range idx {
 		e := &events[i]
 		if e.SessionID != 0 && now.Sub(e.TS) <= SessionGap { // 0: a ping of no visit
-			table.Note(e.SiteID, e.VisitorID, e.SessionID, e.TS, e.TS, Attribution{})
+			table.Note(e.SiteID, e.VisitorID, e.SessionID, e.TS, e.TS, e.visit)
 		}
 	}
 }
@@ -348,6 +349,7 @@ func (c *Collector) prepare(ctx context.Context, r *Request) (Event, string, err
 	if r.link != nil {
 		r.link.attribute(&e)
 	}
+	e.role = roleOf(r.Source, in.Channel, in.URL)
 
 	// Visitor: a first-party id when the site gives one, else the daily hash.
 	switch {
@@ -374,35 +376,21 @@ func (c *Collector) prepare(ctx context.Context, r *Request) (Event, string, err
 // already counted, and a tab left open past the session gap must not make one.
 // Backdated server-side events do not come here: AcceptBatch finds their visits in the
 // store.
+//
+// The event gives the visit its profile when it is the visit's first web event, and
+// takes the visit's otherwise (visit.go): a back end's event that names no channel of
+// its own (a sign-up confirmed by the server) is part of the web visit it joins, and
+// counts in its channel, device and country.
 func (c *Collector) assignSession(r *Request, e *Event, table sessionTable) (drop string, err error) {
-	in := &r.Input
-	site := e.SiteID
-	if e.Name == "engagement" && !table.Has(site, e.VisitorID, e.TS) {
+	if e.Name == "engagement" && !table.Has(e.SiteID, e.VisitorID, e.TS) {
 		if r.Source == FromServer {
 			return "", errEngagementWithoutVisit
 		}
 		return "engagement_without_session", nil
 	}
-	switch {
-	case r.Source == FromBrowser || r.Source == FromPixel:
-		var attr Attribution
-		e.SessionID, attr, _ = table.AssignWith(site, e.VisitorID, e.TS, e.attribution())
-		e.setAttribution(attr)
-	case r.Source == FromLink:
-		// A click on a tracked link opens the visit it leads to with the link's
-		// attribution, so the pages that follow count in the link's channel and
-		// campaign; the click itself always carries the link's (§2).
-		e.SessionID, _, _ = table.AssignWith(site, e.VisitorID, e.TS, e.attribution())
-	case in.Channel == "":
-		// A back end's event that names no channel of its own (a sign-up confirmed by
-		// the server) is part of the web visit it joins, and counts in its channel.
-		var attr Attribution
-		if e.SessionID, attr, _ = table.AssignWith(site, e.VisitorID, e.TS, Attribution{}); attr.Channel != "" {
-			e.setAttribution(attr)
-		}
-	default:
-		e.SessionID, _, _ = table.AssignWith(site, e.VisitorID, e.TS, Attribution{})
-	}
+	var visit *profile
+	e.SessionID, visit, _ = table.AssignWith(e.SiteID, e.VisitorID, e.TS, e.offer())
+	e.take(visit)
 	return "", nil
 }
 

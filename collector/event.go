@@ -47,6 +47,10 @@ type Event struct {
 	Scroll         uint8
 	Revenue        int64 // amount × 10⁴ (Decimal(18, 4))
 	Currency       string
+
+	// Neither is stored nor spooled: they serve while the event is given its visit.
+	role  visitRole
+	visit *profile // its visit's profile once it has its visit; nil: none
 }
 
 // Row returns the event's values in schema.EventColumns order.

@@ -14,11 +14,12 @@ import (
 // minutes made the server's Go heap twice as large (405 MB against 220).
 const ClusterKeep = 15 * time.Second
 
-// Pending remembers, per visitor, the time and visit of each event accepted but not
-// yet stored: it waits in the spool for up to the flush interval, and for as long as
-// the engine is down. A backdated event's visit is found among the visitor's stored
-// events and these, so an importer that sends a visit's events in two requests, one
-// right after the other, gets one visit, as it does when it sends them a second apart.
+// Pending remembers, per visitor, the time, visit and visit's profile of each event
+// accepted but not yet stored: it waits in the spool for up to the flush interval, and
+// for as long as the engine is down. A backdated event's visit is found among the
+// visitor's stored events and these, so an importer that sends a visit's events in two
+// requests, one right after the other, gets one visit, as it does when it sends them a
+// second apart, and in the channel of its first page.
 // Its size follows the spool's, which is bounded (--spool-max-bytes); an event is
 // forgotten keep after it was stored.
 type Pending struct {
@@ -34,7 +35,8 @@ type pendingShard struct {
 type pendingEvent struct {
 	ts      int64 // Unix milliseconds, as stored
 	session uint64
-	since   int64 // Unix milliseconds: when it was accepted, then when it was stored
+	since   int64    // Unix milliseconds: when it was accepted, then when it was stored
+	visit   *profile // its visit's profile when it was accepted, shared with the visit
 	stored  bool
 }
 
@@ -60,7 +62,7 @@ func (p *Pending) add(events []Event, now time.Time) {
 		k := sessionKey{e.SiteID, e.VisitorID}
 		sh := p.shard(k)
 		sh.mu.Lock()
-		sh.m[k] = append(sh.m[k], pendingEvent{ts: e.TS.UnixMilli(), session: e.SessionID, since: now.UnixMilli()})
+		sh.m[k] = append(sh.m[k], pendingEvent{ts: e.TS.UnixMilli(), session: e.SessionID, since: now.UnixMilli(), visit: e.visit})
 		sh.mu.Unlock()
 	}
 }
@@ -135,7 +137,7 @@ func (p *Pending) find(k sessionKey, lo, hi time.Time) []storedEvent {
 	var out []storedEvent
 	for _, pe := range sh.m[k] {
 		if pe.ts >= lo.UnixMilli() && pe.ts <= hi.UnixMilli() {
-			out = append(out, storedEvent{session: pe.session, ts: time.UnixMilli(pe.ts).UTC()})
+			out = append(out, givenEvidence(pe.session, time.UnixMilli(pe.ts).UTC(), pe.visit))
 		}
 	}
 	return out

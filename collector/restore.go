@@ -23,14 +23,20 @@ func (c *Collector) Restore(ctx context.Context, sp *spool.Spool) (int, error) {
 			return 0, err
 		}
 	}
+	// The best profile each spooled visit shows, shared by its events (visit.go).
+	visits := map[uint64]storedEvent{}
 	err := sp.Records(func(rec []byte) error {
 		var e Event
 		if err := e.UnmarshalBinary(rec); err != nil {
 			return nil // the shipper logs it; it cannot be part of a visit
 		}
+		if ev := storedEvidence(&e); ev.beats(visits[e.SessionID]) {
+			visits[e.SessionID] = ev
+		}
+		e.visit = visits[e.SessionID].visit
 		c.cfg.Pending.add([]Event{e}, now)
 		if now.Sub(e.TS) <= SessionGap {
-			c.cfg.Sessions.Note(e.SiteID, e.VisitorID, e.SessionID, e.TS, e.TS, e.visitAttribution())
+			c.cfg.Sessions.Note(e.SiteID, e.VisitorID, e.SessionID, e.TS, e.TS, e.visit)
 		}
 		return nil
 	})
@@ -40,24 +46,11 @@ func (c *Collector) Restore(ctx context.Context, sp *spool.Spool) (int, error) {
 	return c.cfg.Sessions.Sweep(now), nil
 }
 
-// visitAttribution is the attribution the event gives its visit in the session table:
-// a web event's own (it carries its visit's), none for a back end's event, which
-// leaves it to the visit's first web event. Only web events have a device.
-func (e *Event) visitAttribution() Attribution {
-	if e.Device == "" {
-		return Attribution{}
-	}
-	return e.attribution()
-}
-
 // restoreStored notes in table each visitor's stored visits of the last SessionGap,
-// with the attribution of their first web event (the one the table gave them).
+// with the profile of their first web event (the one the table gave them).
 func restoreStored(ctx context.Context, st store.Store, table *Sessions, now time.Time) error {
-	res, err := st.Query(ctx, `SELECT site_id, visitor_id, session_id,
-			toUnixTimestamp64Milli(min(ts)), toUnixTimestamp64Milli(max(ts)),
-			argMinIf(channel, ts, device != ''), argMinIf(source, ts, device != ''), argMinIf(medium, ts, device != ''),
-			argMinIf(campaign, ts, device != ''), argMinIf(term, ts, device != ''), argMinIf(utm_content, ts, device != ''),
-			argMinIf(click_id, ts, device != ''), argMinIf(referrer_domain, ts, device != ''), argMinIf(referrer, ts, device != '')
+	res, err := st.Query(ctx, visitProfileWith+` SELECT site_id, visitor_id, session_id,
+			toUnixTimestamp64Milli(min(ts)), toUnixTimestamp64Milli(max(ts)), `+visitProfileSQL+`
 		FROM events WHERE ts >= {since:DateTime64(3, 'UTC')}
 		GROUP BY site_id, visitor_id, session_id`,
 		store.Params{"since": now.Add(-SessionGap).UTC().Format("2006-01-02 15:04:05.000")})
@@ -65,13 +58,8 @@ func restoreStored(ctx context.Context, st store.Store, table *Sessions, now tim
 		return fmt.Errorf("collector: restore visits from the store: %w", err)
 	}
 	for _, r := range res.Rows {
-		var a [9]string
-		for i := range a {
-			a[i], _ = r[5+i].(string)
-		}
 		table.Note(uint32(store.Uint(r[0])), store.Uint(r[1]), store.Uint(r[2]),
-			time.UnixMilli(store.Int(r[3])).UTC(), time.UnixMilli(store.Int(r[4])).UTC(),
-			Attribution{a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8]})
+			time.UnixMilli(store.Int(r[3])).UTC(), time.UnixMilli(store.Int(r[4])).UTC(), profileFromRow(r[5:]))
 	}
 	return nil
 }

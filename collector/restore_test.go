@@ -2,6 +2,7 @@ package collector
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"testing"
@@ -69,4 +70,81 @@ func TestBackdatedEventJoinsAVisitSpooledBeforeARestart(t *testing.T) {
 	if len(visits) != 1 {
 		t.Fatalf("the two pageviews 10 minutes apart are in %d visits; want 1", len(visits))
 	}
+}
+
+// A restart keeps what a visit in progress came with, not only its channel: a shop's
+// purchase sent after the restart counts in the visit's channel and on its browser and
+// device, whether the visit's page was stored before the restart (visitor a) or was
+// still in the spool (visitor b).
+func TestRestartKeepsTheVisitsProfile(t *testing.T) {
+	ctx := context.Background()
+	st := embeddedtest.Open(t)
+	if _, err := schema.Migrate(ctx, st, schema.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	cat := catalog.New(st)
+	if _, err := cat.AddSite(ctx, "shop.example", ""); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	openSpool := func() *spool.Spool {
+		sp, err := spool.Open(spool.Options{Dir: dir, SegmentMaxAge: time.Hour, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { sp.Close() })
+		return sp
+	}
+	accept := func(c *Collector, source Source, body string) {
+		t.Helper()
+		in, err := DecodeInput([]byte(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := Request{Input: in, Source: source,
+			UserAgent: "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36"}
+		if err := c.Accept(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	before := &captureSink{}
+	c := New(Config{Catalog: cat, Sink: before, Store: st})
+	for _, v := range []string{"a", "b"} {
+		accept(c, FromBrowser, `{"site":"shop.example","name":"pageview","visitor_id":"`+v+`","url":"https://shop.example/","referrer":"https://www.google.com/"}`)
+	}
+	rec, err := before.events[0].MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Shipper(st, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)(ctx, "before-restart", [][]byte{rec}); err != nil {
+		t.Fatal(err)
+	}
+	sp := openSpool()
+	if err := (SpoolSink{Spool: sp}).Append(before.events[1:]); err != nil {
+		t.Fatal(err)
+	}
+	sp.Close() // the process ends
+
+	after := &captureSink{}
+	c = New(Config{Catalog: cat, Sink: after, Store: st})
+	if _, err := c.Restore(ctx, openSpool()); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{"a", "b"} {
+		accept(c, FromServer, `{"site":"shop.example","name":"purchase","visitor_id":"`+v+`","url":"https://shop.example/checkout"}`)
+	}
+	for i, e := range after.events {
+		if got := []string{e.Channel, e.Device, e.Browser, e.OS}; fmt.Sprint(got) != "[Organic Search Desktop Chrome Windows]" {
+			t.Errorf("visitor %s's purchase after the restart has %q; want its visit's [Organic Search Desktop Chrome Windows]", []string{"a", "b"}[i], got)
+		}
+	}
+}
+
+// captureSink keeps the events appended to it.
+type captureSink struct{ events []Event }
+
+func (s *captureSink) Append(events []Event) error {
+	s.events = append(s.events, events...)
+	return nil
 }

@@ -31,7 +31,7 @@ type sessionKey struct {
 type sessionEntry struct {
 	id          uint64
 	first, last time.Time
-	attr        Attribution
+	visit       *profile // nil until an event gives the visit one; shared with its events
 }
 
 // Attribution is where a visit came from. It is decided by the visit's first event and
@@ -63,26 +63,27 @@ func NewSessions() *Sessions {
 // session. An event within SessionGap of the session's known events (before or after
 // them, for events that arrive out of order) joins it; anything else starts a new one.
 func (s *Sessions) Assign(site uint32, visitor uint64, ts time.Time) (id uint64, isNew bool) {
-	id, _, isNew = s.AssignWith(site, visitor, ts, Attribution{})
+	id, _, isNew = s.AssignWith(site, visitor, ts, profile{})
 	return id, isNew
 }
 
-// AssignWith is Assign that also returns the session's attribution: the one given when
-// the event starts a session, else the one its first event had.
-func (s *Sessions) AssignWith(site uint32, visitor uint64, ts time.Time, attr Attribution) (id uint64, session Attribution, isNew bool) {
+// AssignWith is Assign that also returns the session's profile: the one the event
+// offers when it starts a session or ranks above the session's, else the one the
+// session has (nil: none yet).
+func (s *Sessions) AssignWith(site uint32, visitor uint64, ts time.Time, offer profile) (id uint64, visit *profile, isNew bool) {
 	sh := &s.shards[visitor%uint64(len(s.shards))]
 	k := sessionKey{site, visitor}
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	e := sh.m[k]
-	id, session, isNew = assignEntry(&e, ts, attr)
+	id, visit, isNew = assignEntry(&e, ts, offer)
 	sh.m[k] = e
-	return id, session, isNew
+	return id, visit, isNew
 }
 
 // assignEntry is AssignWith on one visitor's entry; it replaces *slot when the event
 // starts the visitor's current session.
-func assignEntry(slot **sessionEntry, ts time.Time, attr Attribution) (id uint64, session Attribution, isNew bool) {
+func assignEntry(slot **sessionEntry, ts time.Time, offer profile) (id uint64, visit *profile, isNew bool) {
 	e := *slot
 	if joins(e, ts) {
 		if ts.After(e.last) {
@@ -91,40 +92,40 @@ func assignEntry(slot **sessionEntry, ts time.Time, attr Attribution) (id uint64
 		if ts.Before(e.first) {
 			e.first = ts
 		}
-		// A visit a back end's event opened has no attribution yet: its first web
-		// event gives it.
-		if e.attr.Channel == "" {
-			e.attr = attr
-		}
-		return e.id, e.attr, false
+		// A visit a back end's event opened has no profile, or a page's: its first
+		// web event gives it.
+		e.visit = upgrade(e.visit, offer)
+		return e.id, e.visit, false
 	}
+	visit = upgrade(nil, offer)
 	if e != nil && ts.Before(e.first) {
 		// An old event from before the current session: give it a session of its own
 		// without forgetting the current one.
-		return rand.Uint64(), attr, true
+		return rand.Uint64(), visit, true
 	}
-	*slot = &sessionEntry{id: rand.Uint64(), first: ts, last: ts, attr: attr}
-	return (*slot).id, attr, true
+	*slot = &sessionEntry{id: rand.Uint64(), first: ts, last: ts, visit: visit}
+	return (*slot).id, visit, true
 }
 
 // Note records in the table events whose visit was decided elsewhere: a backdated
-// server-side event that found its visit in the store, or a visit read back at start.
-// Later events within SessionGap of them join that visit. The table keeps one visit per
-// visitor, the latest: a visit that ends before the one it holds is not taken.
-func (s *Sessions) Note(site uint32, visitor, id uint64, first, last time.Time, attr Attribution) {
+// server-side event that found its visit in the store, or a visit read back at start,
+// with the visit's profile (nil: none). Later events within SessionGap of them join
+// that visit. The table keeps one visit per visitor, the latest: a visit that ends
+// before the one it holds is not taken.
+func (s *Sessions) Note(site uint32, visitor, id uint64, first, last time.Time, visit *profile) {
 	sh := &s.shards[visitor%uint64(len(s.shards))]
 	k := sessionKey{site, visitor}
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	e := sh.m[k]
-	noteEntry(&e, id, first, last, attr)
+	noteEntry(&e, id, first, last, visit)
 	if e != nil {
 		sh.m[k] = e
 	}
 }
 
 // noteEntry is Note on one visitor's entry.
-func noteEntry(slot **sessionEntry, id uint64, first, last time.Time, attr Attribution) {
+func noteEntry(slot **sessionEntry, id uint64, first, last time.Time, visit *profile) {
 	e := *slot
 	switch {
 	case e != nil && e.id == id:
@@ -134,11 +135,11 @@ func noteEntry(slot **sessionEntry, id uint64, first, last time.Time, attr Attri
 		if first.Before(e.first) {
 			e.first = first
 		}
-		if e.attr.Channel == "" {
-			e.attr = attr
+		if visit.lvl() > e.visit.lvl() {
+			e.visit = visit
 		}
 	case e == nil || last.After(e.last):
-		*slot = &sessionEntry{id: id, first: first, last: last, attr: attr}
+		*slot = &sessionEntry{id: id, first: first, last: last, visit: visit}
 	}
 }
 
@@ -171,8 +172,8 @@ func (s *Sessions) get(k sessionKey) *sessionEntry {
 // or a trial over it.
 type sessionTable interface {
 	Has(site uint32, visitor uint64, ts time.Time) bool
-	AssignWith(site uint32, visitor uint64, ts time.Time, attr Attribution) (uint64, Attribution, bool)
-	Note(site uint32, visitor, id uint64, first, last time.Time, attr Attribution)
+	AssignWith(site uint32, visitor uint64, ts time.Time, offer profile) (uint64, *profile, bool)
+	Note(site uint32, visitor, id uint64, first, last time.Time, visit *profile)
 }
 
 // trialSessions assigns sessions on private copies of the shared table's entries, so a
@@ -200,18 +201,18 @@ func (t *trialSessions) Has(site uint32, visitor uint64, ts time.Time) bool {
 	return joins(t.entry(sessionKey{site, visitor}), ts)
 }
 
-func (t *trialSessions) AssignWith(site uint32, visitor uint64, ts time.Time, attr Attribution) (uint64, Attribution, bool) {
+func (t *trialSessions) AssignWith(site uint32, visitor uint64, ts time.Time, offer profile) (uint64, *profile, bool) {
 	k := sessionKey{site, visitor}
 	e := t.entry(k)
-	id, session, isNew := assignEntry(&e, ts, attr)
+	id, visit, isNew := assignEntry(&e, ts, offer)
 	t.m[k] = e
-	return id, session, isNew
+	return id, visit, isNew
 }
 
-func (t *trialSessions) Note(site uint32, visitor, id uint64, first, last time.Time, attr Attribution) {
+func (t *trialSessions) Note(site uint32, visitor, id uint64, first, last time.Time, visit *profile) {
 	k := sessionKey{site, visitor}
 	e := t.entry(k)
-	noteEntry(&e, id, first, last, attr)
+	noteEntry(&e, id, first, last, visit)
 	t.m[k] = e
 }
 

@@ -43,16 +43,16 @@ func TestSessions(t *testing.T) {
 func TestSessionKeepsItsAttribution(t *testing.T) {
 	s := NewSessions()
 	t0 := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
-	email := Attribution{Channel: "Email", Source: "newsletter", Medium: "email", Campaign: "spring"}
+	email := web(Attribution{Channel: "Email", Source: "newsletter", Medium: "email", Campaign: "spring"})
 	id, got, isNew := s.AssignWith(1, 7, t0, email)
-	if !isNew || got != email {
+	if !isNew || *got != email {
 		t.Fatalf("first event: %v %+v", isNew, got)
 	}
-	id2, got, _ := s.AssignWith(1, 7, t0.Add(time.Minute), Attribution{Channel: "Direct", Source: "(direct)", Medium: "(none)"})
-	if id2 != id || got != email {
-		t.Fatalf("the next page of the visit lost its e-mail attribution: %+v", got)
+	id2, got2, _ := s.AssignWith(1, 7, t0.Add(time.Minute), web(Attribution{Channel: "Direct", Source: "(direct)", Medium: "(none)"}))
+	if id2 != id || got2 != got {
+		t.Fatalf("the next page of the visit lost its e-mail attribution: %+v", got2)
 	}
-	_, got, _ = s.AssignWith(1, 7, t0.Add(2*time.Hour), Attribution{Channel: "Direct"})
+	_, got, _ = s.AssignWith(1, 7, t0.Add(2*time.Hour), web(Attribution{Channel: "Direct"}))
 	if got.Channel != "Direct" {
 		t.Fatalf("a new visit kept the old attribution: %+v", got)
 	}
@@ -64,12 +64,15 @@ func TestSessionOpenedByServerTakesFirstWebAttribution(t *testing.T) {
 	s := NewSessions()
 	t0 := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 	id, _ := s.Assign(1, 7, t0)
-	email := Attribution{Channel: "Email", Source: "newsletter", Medium: "email"}
+	email := web(Attribution{Channel: "Email", Source: "newsletter", Medium: "email"})
 	id2, got, _ := s.AssignWith(1, 7, t0.Add(time.Minute), email)
-	if id2 != id || got != email {
+	if id2 != id || *got != email {
 		t.Fatalf("the first web event of a visit a server event opened: %v %+v; want the visit and its own attribution", id2 == id, got)
 	}
-	if _, got, _ = s.AssignWith(1, 7, t0.Add(2*time.Minute), Attribution{}); got != email {
+	if _, got, _ = s.AssignWith(1, 7, t0.Add(2*time.Minute), profile{}); *got != email {
 		t.Fatalf("a later back-end event of the visit: %+v; want the e-mail attribution", got)
 	}
 }
+
+// web is a browser's event's offer of attribution a.
+func web(a Attribution) profile { return profile{Attribution: a, level: webProfile} }
