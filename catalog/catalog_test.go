@@ -242,3 +242,24 @@ func TestSharesAcrossServers(t *testing.T) {
 		t.Fatalf("short password: %v", err)
 	}
 }
+
+// Names are limited in characters, as the errors say: a goal or a campaign named in
+// Japanese may be as long as one named in English.
+func TestLimitsCountCharacters(t *testing.T) {
+	c := newCatalog(t)
+	ctx := context.Background()
+	s, _ := c.AddSite(ctx, "shop.example", "")
+	jp := strings.Repeat("登", 120) // 360 bytes
+	if _, err := c.AddGoal(ctx, s.ID, catalog.Goal{Event: jp, Name: jp}); err != nil {
+		t.Errorf("goal named with 120 characters: %v", err)
+	}
+	if _, err := c.AddGoal(ctx, s.ID, catalog.Goal{Event: jp + "登"}); err == nil || !strings.Contains(err.Error(), "120 characters") {
+		t.Errorf("goal event of 121 characters: %v; want the 120-character limit", err)
+	}
+	if _, err := c.AddLink(ctx, catalog.Link{Slug: "jp", SiteID: s.ID, Target: "https://shop.example/", Campaign: strings.Repeat("夏", 200)}); err != nil {
+		t.Errorf("link campaign of 200 characters: %v", err)
+	}
+	if _, _, err := c.CreateKey(ctx, strings.Repeat("鍵", 200), []uint32{s.ID}); err != nil {
+		t.Errorf("key named with 200 characters: %v", err)
+	}
+}

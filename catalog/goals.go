@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/omnistat/omnistat/store"
 )
@@ -27,13 +28,13 @@ func (c *Catalog) AddGoal(ctx context.Context, siteID uint32, g Goal) (Goal, err
 		return Goal{}, fmt.Errorf("event or page: one is required (an event name like \"signup\", or a page pattern like \"/thanks*\")")
 	case g.Event != "" && g.Page != "":
 		return Goal{}, fmt.Errorf("event and page: send only one of them; a goal is an event or a page")
-	case len(g.Event) > 120:
+	case utf8.RuneCountInString(g.Event) > 120:
 		return Goal{}, fmt.Errorf("event is longer than 120 characters")
-	case len(g.Page) > 512:
+	case utf8.RuneCountInString(g.Page) > 512:
 		return Goal{}, fmt.Errorf("page is longer than 512 characters")
 	case g.Page != "" && !strings.HasPrefix(g.Page, "/") && !strings.HasPrefix(g.Page, "*"):
 		return Goal{}, fmt.Errorf("page %q must start with / (or *)", g.Page)
-	case len(g.Name) > 120:
+	case utf8.RuneCountInString(g.Name) > 120:
 		return Goal{}, fmt.Errorf("name is longer than 120 characters")
 	}
 	if g.Name == "" {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/omnistat/omnistat/store"
 )
@@ -51,7 +52,7 @@ func (c *Catalog) CreateKey(ctx context.Context, name string, siteIDs []uint32) 
 	if len(siteIDs) == 0 {
 		return "", APIKey{}, fmt.Errorf("a key needs at least one site")
 	}
-	if len(name) > 200 {
+	if utf8.RuneCountInString(name) > 200 {
 		return "", APIKey{}, fmt.Errorf("name is longer than 200 characters")
 	}
 	idb := make([]byte, 6)

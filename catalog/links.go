@@ -53,7 +53,7 @@ func (c *Catalog) AddLink(ctx context.Context, l Link) (Link, error) {
 		return Link{}, err
 	}
 	for name, v := range map[string]string{"campaign": l.Campaign, "source": l.Source, "medium": l.Medium} {
-		if len(v) > 200 {
+		if utf8.RuneCountInString(v) > 200 {
 			return Link{}, fmt.Errorf("%s is longer than 200 characters", name)
 		}
 	}

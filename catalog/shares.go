@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -47,12 +48,12 @@ const shareTTL = 30 * time.Second
 
 // CreateShare makes a shared link for a site; password may be empty (no password).
 func (c *Catalog) CreateShare(ctx context.Context, siteID uint32, name, password string) (Share, error) {
-	if len(name) > 200 {
+	if utf8.RuneCountInString(name) > 200 {
 		return Share{}, fmt.Errorf("name is longer than 200 characters")
 	}
 	s := Share{SiteID: siteID, Name: name, CreatedAt: c.now().UTC().Truncate(time.Second)}
 	if password != "" {
-		if len(password) < MinSharePasswordLength {
+		if utf8.RuneCountInString(password) < MinSharePasswordLength {
 			return Share{}, fmt.Errorf("password is shorter than %d characters", MinSharePasswordLength)
 		}
 		if len(password) > 72 {

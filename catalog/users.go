@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -28,7 +29,7 @@ func (c *Catalog) AddUser(ctx context.Context, email, password string) error {
 	if err != nil || addr.Name != "" {
 		return fmt.Errorf("email %q is not an e-mail address", email)
 	}
-	if len(password) < MinPasswordLength {
+	if utf8.RuneCountInString(password) < MinPasswordLength {
 		return fmt.Errorf("password is shorter than %d characters", MinPasswordLength)
 	}
 	if len(password) > 72 {
