@@ -95,7 +95,7 @@ func (c *Collector) Sessions() *Sessions { return c.cfg.Sessions }
 // Pending returns the index of events not yet stored, for Shipper.
 func (c *Collector) Pending() *Pending { return c.cfg.Pending }
 
-// Sweep forgets the visits idle for longer than SessionGap and the events stored a
+// Sweep forgets the visits idle for longer than liveReach and the events stored a
 // while ago; call it every minute or so.
 func (c *Collector) Sweep(now time.Time) {
 	c.cfg.Sessions.Sweep(now)
@@ -234,15 +234,16 @@ func (c *Collector) appendEvents(events []Event) error {
 	return nil
 }
 
-// noteBackdated puts the backdated events of the last SessionGap in table, with the
-// visits the store gave them and their profiles, so that a live event of the same
-// visitor (a page the visitor opens now, 16 minutes after a back end's late event)
-// joins their visit. A browser's event still gives a visit that a back end's events
-// gave a page's profile its own.
+// noteBackdated puts the backdated events a live event may join (those of the last
+// liveReach) in table, with the visits the store gave them and their profiles, so that
+// a live event of the same visitor (a page the visitor opens now, 16 minutes after a
+// back end's late event; a purchase sent 14 minutes late after a store visit logged
+// 40 minutes late) joins their visit. A browser's event still gives a visit that a
+// back end's events gave a page's profile its own.
 func noteBackdated(table sessionTable, events []Event, idx []int, now time.Time) {
 	for _, i := range idx {
 		e := &events[i]
-		if e.SessionID != 0 && now.Sub(e.TS) <= SessionGap { // 0: a ping of no visit
+		if e.SessionID != 0 && now.Sub(e.TS) <= liveReach { // 0: a ping of no visit
 			table.Note(e.SiteID, e.VisitorID, e.SessionID, e.TS, e.TS, e.visit)
 		}
 	}

@@ -10,10 +10,16 @@ import (
 // visit (the contract's 30 minutes, as in GA4, Plausible and Matomo).
 const SessionGap = 30 * time.Minute
 
+// liveReach is how old an event may be and still be joined by a live one: a live event
+// is up to SessionGap/2 old (older ones are backdated, backdate.go) and joins an event
+// up to SessionGap before it. The session table keeps what a live event may still join,
+// so it keeps visits this long after their last event, not only SessionGap.
+const liveReach = SessionGap + SessionGap/2
+
 // Sessions assigns session ids at ingest, so every stored event carries its visit and
 // reports never need to re-derive visits from gaps. It remembers each active visitor's
 // session in memory, sharded to keep lock contention low; an entry idle for longer than
-// SessionGap is useless and swept away.
+// liveReach is useless and swept away.
 type Sessions struct {
 	shards [64]sessionShard
 }
@@ -216,14 +222,14 @@ func (t *trialSessions) Note(site uint32, visitor, id uint64, first, last time.T
 	t.m[k] = e
 }
 
-// Sweep forgets sessions idle since before now − SessionGap and returns how many remain.
+// Sweep forgets sessions idle since before now − liveReach and returns how many remain.
 func (s *Sessions) Sweep(now time.Time) int {
 	n := 0
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.Lock()
 		for k, e := range sh.m {
-			if now.Sub(e.last) > SessionGap {
+			if now.Sub(e.last) > liveReach {
 				delete(sh.m, k)
 			}
 		}

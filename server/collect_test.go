@@ -649,3 +649,29 @@ func TestBackdatedVisitSpansRequests(t *testing.T) {
 		t.Fatalf("[events visits] %v; want [[3 1]]: a pageview, the next 10 minutes later and its ping are one visit", rows)
 	}
 }
+
+// A live event joins the visit of any event it is within 30 minutes of (§3.2), and a
+// live event may be up to 15 minutes old: a back end's store visit logged 40 minutes
+// late and the purchase it sends 14 minutes late, 26 minutes apart, are one visit, as
+// are the same two events 42 and 16 minutes late (both backdated).
+func TestLiveEventJoinsAVisitBackdatedOver30Minutes(t *testing.T) {
+	f := newFixture(t, app.Config{})
+	auth := map[string]string{"Authorization": "Bearer " + f.key}
+	now := time.Now().UTC()
+	send := func(visitor, name string, ago time.Duration) {
+		t.Helper()
+		ev := fmt.Sprintf(`{"events":[{"site":"shop.example","name":%q,"visitor_id":%q,"channel":"Store","ts":%q}]}`,
+			name, visitor, now.Add(-ago).Format(time.RFC3339))
+		if s, _, body := f.do(http.MethodPost, "/api/v1/events", ev, auth); s != 202 {
+			t.Fatalf("%s: %d %s", ev, s, body)
+		}
+	}
+	send("a", "store_visit", 40*time.Minute)
+	send("a", "purchase", 14*time.Minute)
+	send("b", "store_visit", 42*time.Minute)
+	send("b", "purchase", 16*time.Minute)
+	rows := f.stored(`SELECT count(), uniqExact(session_id) FROM events WHERE site_id = {site:UInt32} GROUP BY visitor_id ORDER BY visitor_id`)
+	if fmt.Sprint(rows) != "[[2 1] [2 1]]" {
+		t.Fatalf("[events visits] per visitor %v; want [[2 1] [2 1]]: 26 minutes apart is one visit", rows)
+	}
+}
