@@ -378,7 +378,12 @@ func (c *Collector) prepare(ctx context.Context, r *Request) (Event, string, err
 // Backdated server-side events do not come here: AcceptBatch finds their visits in the
 // store.
 //
-// The event gives the visit its profile when it is the visit's first web event, and
+// A click on a tracked link always opens a visit, with the link's attribution, as
+// Matomo and Universal Analytics start a new visit when the campaign changes: the pages
+// and conversions after it count in the link's channel and campaign, and a visit the
+// visitor was in keeps its own (visit dimensions have one value per visit).
+//
+// Any other event gives the visit its profile when it is the visit's first web event, and
 // takes the visit's otherwise (visit.go): a back end's event that names no channel of
 // its own (a sign-up confirmed by the server) is part of the web visit it joins, and
 // counts in its channel, device and country.
@@ -390,7 +395,11 @@ func (c *Collector) assignSession(r *Request, e *Event, table sessionTable) (dro
 		return "engagement_without_session", nil
 	}
 	var visit *profile
-	e.SessionID, visit, _ = table.AssignWith(e.SiteID, e.VisitorID, e.TS, e.offer())
+	if e.role == roleLink {
+		e.SessionID, visit = table.Open(e.SiteID, e.VisitorID, e.TS, e.offer())
+	} else {
+		e.SessionID, visit, _ = table.AssignWith(e.SiteID, e.VisitorID, e.TS, e.offer())
+	}
 	e.take(visit)
 	return "", nil
 }

@@ -113,6 +113,26 @@ func assignEntry(slot **sessionEntry, ts time.Time, offer profile) (id uint64, v
 	return (*slot).id, visit, true
 }
 
+// Open starts a new session for a visitor's event at ts whatever session the visitor is
+// in, with the profile the event offers, and makes it the visitor's current one: later
+// events join it, not the one before.
+func (s *Sessions) Open(site uint32, visitor uint64, ts time.Time, offer profile) (id uint64, visit *profile) {
+	sh := &s.shards[visitor%uint64(len(s.shards))]
+	k := sessionKey{site, visitor}
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	e := sh.m[k]
+	id, visit = openEntry(&e, ts, offer)
+	sh.m[k] = e
+	return id, visit
+}
+
+// openEntry is Open on one visitor's entry.
+func openEntry(slot **sessionEntry, ts time.Time, offer profile) (id uint64, visit *profile) {
+	*slot = &sessionEntry{id: rand.Uint64(), first: ts, last: ts, visit: upgrade(nil, offer)}
+	return (*slot).id, (*slot).visit
+}
+
 // Note records in the table events whose visit was decided elsewhere: a backdated
 // server-side event that found its visit in the store, or a visit read back at start,
 // with the visit's profile (nil: none). Later events within SessionGap of them join
@@ -179,6 +199,7 @@ func (s *Sessions) get(k sessionKey) *sessionEntry {
 type sessionTable interface {
 	Has(site uint32, visitor uint64, ts time.Time) bool
 	AssignWith(site uint32, visitor uint64, ts time.Time, offer profile) (uint64, *profile, bool)
+	Open(site uint32, visitor uint64, ts time.Time, offer profile) (uint64, *profile)
 	Note(site uint32, visitor, id uint64, first, last time.Time, visit *profile)
 }
 
@@ -213,6 +234,14 @@ func (t *trialSessions) AssignWith(site uint32, visitor uint64, ts time.Time, of
 	id, visit, isNew := assignEntry(&e, ts, offer)
 	t.m[k] = e
 	return id, visit, isNew
+}
+
+func (t *trialSessions) Open(site uint32, visitor uint64, ts time.Time, offer profile) (uint64, *profile) {
+	k := sessionKey{site, visitor}
+	e := t.entry(k)
+	id, visit := openEntry(&e, ts, offer)
+	t.m[k] = e
+	return id, visit
 }
 
 func (t *trialSessions) Note(site uint32, visitor, id uint64, first, last time.Time, visit *profile) {

@@ -675,3 +675,40 @@ func TestLiveEventJoinsAVisitBackdatedOver30Minutes(t *testing.T) {
 		t.Fatalf("[events visits] per visitor %v; want [[2 1] [2 1]]: 26 minutes apart is one visit", rows)
 	}
 }
+
+// A tracked link's click opens a visit with the link's channel and campaign, also when
+// the visitor is in a visit from elsewhere: a reader from Google who clicks the
+// newsletter's link, then views /sale and signs up, signed up in Email / nov, and the
+// visit from Google keeps Organic Search. Each visit is in one channel row, and the
+// rows add up to the total.
+func TestTrackedLinkClickInAVisitOpensTheLinksVisit(t *testing.T) {
+	f := newFixture(t, app.Config{})
+	auth := map[string]string{"Authorization": "Bearer " + f.key}
+	if s, _, body := f.do(http.MethodPost, "/api/v1/goals", `{"site":"shop.example","event":"signup"}`, auth); s != 201 {
+		t.Fatalf("goal: %d %s", s, body)
+	}
+	if s, _, body := f.do(http.MethodPost, "/api/v1/links", `{"site":"shop.example","slug":"nl","target":"https://shop.example/sale","campaign":"nov","channel":"Email","source":"newsletter","medium":"email"}`, auth); s != 201 {
+		t.Fatalf("link: %d %s", s, body)
+	}
+	if s, _, body := f.do(http.MethodPost, "/api/event", `{"site":"shop.example","name":"pageview","url":"https://shop.example/blog","referrer":"https://www.google.com/"}`, nil); s != 202 {
+		t.Fatalf("blog: %d %s", s, body)
+	}
+	if s, _, _ := f.do(http.MethodGet, "/r/nl", "", nil); s != 302 {
+		t.Fatalf("click: %d", s)
+	}
+	for _, name := range []string{"pageview", "signup"} {
+		if s, _, body := f.do(http.MethodPost, "/api/event", `{"site":"shop.example","name":"`+name+`","url":"https://shop.example/sale"}`, nil); s != 202 {
+			t.Fatalf("%s: %d %s", name, s, body)
+		}
+	}
+	f.stored(`SELECT 1`) // until stored
+	s, _, body := f.do(http.MethodPost, "/api/v1/query", `{"site":"shop.example","date_range":"day","metrics":["visits","pageviews","conversions"],"dimensions":["channel","campaign"]}`, auth)
+	want := `"results":[{"dimensions":["Email","nov"],"metrics":[1,1,1]},{"dimensions":["Organic Search",""],"metrics":[1,1,0]}],"totals":{"conversions":1,"pageviews":2,"visits":2}`
+	if s != 200 || !strings.Contains(body, want) {
+		t.Fatalf("by channel and campaign: %d %s; want %s", s, body, want)
+	}
+	s, _, body = f.do(http.MethodGet, "/api/v1/attribution?site=shop.example&date_range=day&model=last", "", auth)
+	if s != 200 || !strings.Contains(body, `"channels":[{"channel":"Email","conversions":1,"share":100}]`) {
+		t.Fatalf("last-touch attribution: %d %s; want all to Email", s, body)
+	}
+}
