@@ -712,3 +712,24 @@ func TestTrackedLinkClickInAVisitOpensTheLinksVisit(t *testing.T) {
 		t.Fatalf("last-touch attribution: %d %s; want all to Email", s, body)
 	}
 }
+
+// Within one batch an import's events may come in any order: a visit's landing page
+// from an e-mail sent after its second page still gives the visit Email and its
+// campaign, and three pageviews 25 minutes apart sent 10:00, 10:50, 10:25 are one visit.
+func TestBackdatedBatchInAnyOrder(t *testing.T) {
+	f := newFixture(t, app.Config{})
+	auth := map[string]string{"Authorization": "Bearer " + f.key}
+	t0 := time.Now().UTC().Add(-48 * time.Hour).Truncate(time.Second)
+	page := func(v, path string, d time.Duration) string {
+		return fmt.Sprintf(`{"site":"shop.example","name":"pageview","visitor_id":%q,"url":"https://shop.example%s","ts":%q}`, v, path, t0.Add(d).Format(time.RFC3339))
+	}
+	batch := strings.Join([]string{page("imp-3", "/p2", 5*time.Minute), page("imp-3", "/p1?utm_source=nl&utm_medium=email&utm_campaign=aug", 0),
+		page("imp-4", "/a", 0), page("imp-4", "/c", 50*time.Minute), page("imp-4", "/b", 25*time.Minute)}, ",")
+	if s, _, body := f.do(http.MethodPost, "/api/v1/events", `{"events":[`+batch+`]}`, auth); s != 202 {
+		t.Fatalf("batch: %d %s", s, body)
+	}
+	rows := f.stored(`SELECT uniqExact(session_id), groupUniqArray(channel), groupUniqArray(campaign) FROM events WHERE site_id = {site:UInt32} GROUP BY visitor_id ORDER BY count()`)
+	if fmt.Sprint(rows) != "[[1 [Email] [aug]] [1 [Direct] []]]" {
+		t.Fatalf("[visits channels campaigns] per visitor %v; want imp-3 one Email visit of campaign aug, imp-4 one Direct visit", rows)
+	}
+}
