@@ -733,3 +733,26 @@ func TestBackdatedBatchInAnyOrder(t *testing.T) {
 		t.Fatalf("[visits channels campaigns] per visitor %v; want imp-3 one Email visit of campaign aug, imp-4 one Direct visit", rows)
 	}
 }
+
+// A back end's event that names its channel has that channel as its source, in the
+// reports' spelling, medium offline, and no campaign, term or referrer, even with a
+// url and referrer that say otherwise; live or backdated, and also in a web visit
+// from elsewhere.
+func TestServerEventNamingItsChannelHasItAsSource(t *testing.T) {
+	f := newFixture(t, app.Config{})
+	auth := map[string]string{"Authorization": "Bearer " + f.key}
+	if s, _, body := f.do(http.MethodPost, "/api/event", `{"site":"shop.example","name":"pageview","visitor_id":"web-1","url":"https://shop.example/","referrer":"https://www.google.com/"}`, nil); s != 202 {
+		t.Fatalf("pageview: %d %s", s, body)
+	}
+	old := time.Now().UTC().Add(-48 * time.Hour).Format(time.RFC3339)
+	batch := fmt.Sprintf(`{"events":[{"site":"shop.example","name":"call","user_id":"u-1","channel":"Call center"},
+		{"site":"shop.example","name":"optin","user_id":"u-2","channel":"email","url":"https://shop.example/?utm_source=nl&utm_campaign=aug&utm_term=t","referrer":"https://www.google.com/","ts":%q},
+		{"site":"shop.example","name":"visit","visitor_id":"web-1","channel":"Store"}]}`, old)
+	if s, _, body := f.do(http.MethodPost, "/api/v1/events", batch, auth); s != 202 {
+		t.Fatalf("server events: %d %s", s, body)
+	}
+	rows := f.stored(`SELECT name, channel, source, medium, campaign, term, referrer = '' FROM events WHERE site_id = {site:UInt32} ORDER BY name`)
+	if fmt.Sprint(rows) != "[[call Call center Call center offline   1] [optin Email Email offline   1] [pageview Organic Search Google organic   0] [visit Store Store offline   1]]" {
+		t.Fatalf("stored %v; want each named channel as its source, medium offline, no campaign, term or referrer", rows)
+	}
+}
