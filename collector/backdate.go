@@ -19,7 +19,8 @@ import (
 // nearest known event within SessionGap, else the session of the batch's own events
 // within SessionGap of it, else a new session. One query per batch, never one per event.
 
-// isBackdated reports whether an event at ts is too old for the in-memory table.
+// isBackdated reports whether an event at ts is too old for the in-memory table to
+// find its visit (liveReach).
 func isBackdated(ts, now time.Time) bool { return now.Sub(ts) > SessionGap/2 }
 
 // storedEvent is a known event of a visitor: its visit, and what it shows of the

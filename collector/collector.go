@@ -95,7 +95,7 @@ func (c *Collector) Sessions() *Sessions { return c.cfg.Sessions }
 // Pending returns the index of events not yet stored, for Shipper.
 func (c *Collector) Pending() *Pending { return c.cfg.Pending }
 
-// Sweep forgets the visits idle for longer than SessionGap and the events stored a
+// Sweep forgets the visits idle for longer than liveReach and the events stored a
 // while ago; call it every minute or so.
 func (c *Collector) Sweep(now time.Time) {
 	c.cfg.Sessions.Sweep(now)
@@ -234,15 +234,16 @@ func (c *Collector) appendEvents(events []Event) error {
 	return nil
 }
 
-// noteBackdated puts the backdated events of the last SessionGap in table, with the
-// visits the store gave them and their profiles, so that a live event of the same
-// visitor (a page the visitor opens now, 16 minutes after a back end's late event)
-// joins their visit. A browser's event still gives a visit that a back end's events
-// gave a page's profile its own.
+// noteBackdated puts the backdated events a live event may join (those of the last
+// liveReach) in table, with the visits the store gave them and their profiles, so that
+// a live event of the same visitor (a page the visitor opens now, 16 minutes after a
+// back end's late event; a purchase sent 14 minutes late after a store visit logged
+// 40 minutes late) joins their visit. A browser's event still gives a visit that a
+// back end's events gave a page's profile its own.
 func noteBackdated(table sessionTable, events []Event, idx []int, now time.Time) {
 	for _, i := range idx {
 		e := &events[i]
-		if e.SessionID != 0 && now.Sub(e.TS) <= SessionGap { // 0: a ping of no visit
+		if e.SessionID != 0 && now.Sub(e.TS) <= liveReach { // 0: a ping of no visit
 			table.Note(e.SiteID, e.VisitorID, e.SessionID, e.TS, e.TS, e.visit)
 		}
 	}
@@ -377,7 +378,12 @@ func (c *Collector) prepare(ctx context.Context, r *Request) (Event, string, err
 // Backdated server-side events do not come here: AcceptBatch finds their visits in the
 // store.
 //
-// The event gives the visit its profile when it is the visit's first web event, and
+// A click on a tracked link always opens a visit, with the link's attribution, as
+// Matomo and Universal Analytics start a new visit when the campaign changes: the pages
+// and conversions after it count in the link's channel and campaign, and a visit the
+// visitor was in keeps its own (visit dimensions have one value per visit).
+//
+// Any other event gives the visit its profile when it is the visit's first web event, and
 // takes the visit's otherwise (visit.go): a back end's event that names no channel of
 // its own (a sign-up confirmed by the server) is part of the web visit it joins, and
 // counts in its channel, device and country.
@@ -389,7 +395,11 @@ func (c *Collector) assignSession(r *Request, e *Event, table sessionTable) (dro
 		return "engagement_without_session", nil
 	}
 	var visit *profile
-	e.SessionID, visit, _ = table.AssignWith(e.SiteID, e.VisitorID, e.TS, e.offer())
+	if e.role == roleLink {
+		e.SessionID, visit = table.Open(e.SiteID, e.VisitorID, e.TS, e.offer())
+	} else {
+		e.SessionID, visit, _ = table.AssignWith(e.SiteID, e.VisitorID, e.TS, e.offer())
+	}
 	e.take(visit)
 	return "", nil
 }

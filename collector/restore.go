@@ -12,7 +12,7 @@ import (
 // Restore gives a new process the visits in progress, which the session table, kept in
 // memory, lost with the old one: without them a restart (a deploy, a crash) splits
 // every visit that goes on across it, and its second half loses the visit's channel.
-// The visits of the last SessionGap are read from the store, and the events accepted
+// The visits of the last liveReach are read from the store, and the events accepted
 // before the restart but not stored yet from the spool; those are also remembered as
 // pending, for backdated events. Call it before the spool ships, so that no event is in
 // neither. It returns how many visitors have a visit in progress.
@@ -35,7 +35,7 @@ func (c *Collector) Restore(ctx context.Context, sp *spool.Spool) (int, error) {
 		}
 		e.visit = visits[e.SessionID].visit
 		c.cfg.Pending.add([]Event{e}, now)
-		if now.Sub(e.TS) <= SessionGap {
+		if now.Sub(e.TS) <= liveReach {
 			c.cfg.Sessions.Note(e.SiteID, e.VisitorID, e.SessionID, e.TS, e.TS, e.visit)
 		}
 		return nil
@@ -46,14 +46,14 @@ func (c *Collector) Restore(ctx context.Context, sp *spool.Spool) (int, error) {
 	return c.cfg.Sessions.Sweep(now), nil
 }
 
-// restoreStored notes in table each visitor's stored visits of the last SessionGap,
+// restoreStored notes in table each visitor's stored visits of the last liveReach,
 // with the profile of their first web event (the one the table gave them).
 func restoreStored(ctx context.Context, st store.Store, table *Sessions, now time.Time) error {
 	res, err := st.Query(ctx, visitProfileWith+` SELECT site_id, visitor_id, session_id,
 			toUnixTimestamp64Milli(min(ts)), toUnixTimestamp64Milli(max(ts)), `+visitProfileSQL+`
 		FROM events WHERE ts >= {since:DateTime64(3, 'UTC')}
 		GROUP BY site_id, visitor_id, session_id`,
-		store.Params{"since": now.Add(-SessionGap).UTC().Format("2006-01-02 15:04:05.000")})
+		store.Params{"since": now.Add(-liveReach).UTC().Format("2006-01-02 15:04:05.000")})
 	if err != nil {
 		return fmt.Errorf("collector: restore visits from the store: %w", err)
 	}

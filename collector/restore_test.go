@@ -141,6 +141,72 @@ func TestRestartKeepsTheVisitsProfile(t *testing.T) {
 	}
 }
 
+// A restart keeps every visit a live event may still join: a store visit logged 40
+// minutes late before the restart and the purchase sent 14 minutes late after it are
+// one visit, whether the store visit was stored (visitor a) or still in the spool
+// (visitor b).
+func TestRestartKeepsVisitsALiveEventMayJoin(t *testing.T) {
+	ctx := context.Background()
+	st := embeddedtest.Open(t)
+	if _, err := schema.Migrate(ctx, st, schema.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	cat := catalog.New(st)
+	if _, err := cat.AddSite(ctx, "shop.example", ""); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	openSpool := func() *spool.Spool {
+		sp, err := spool.Open(spool.Options{Dir: dir, SegmentMaxAge: time.Hour, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { sp.Close() })
+		return sp
+	}
+	now := time.Now().UTC()
+	batch := func(c *Collector, visitor, name string, ago time.Duration) {
+		t.Helper()
+		in, err := DecodeInput([]byte(`{"site":"shop.example","name":"` + name + `","visitor_id":"` + visitor + `","channel":"Store","ts":"` + now.Add(-ago).Format(time.RFC3339) + `"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, errs := c.AcceptBatch(ctx, []Request{{Input: in, Source: FromServer}}); n != 1 {
+			t.Fatalf("%s of %s: %v", name, visitor, errs)
+		}
+	}
+
+	before := &captureSink{}
+	c := New(Config{Catalog: cat, Sink: before, Store: st})
+	batch(c, "a", "store_visit", 40*time.Minute)
+	batch(c, "b", "store_visit", 40*time.Minute)
+	rec, err := before.events[0].MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Shipper(st, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)(ctx, "before-restart", [][]byte{rec}); err != nil {
+		t.Fatal(err)
+	}
+	sp := openSpool()
+	if err := (SpoolSink{Spool: sp}).Append(before.events[1:]); err != nil {
+		t.Fatal(err)
+	}
+	sp.Close() // the process ends
+
+	after := &captureSink{}
+	c = New(Config{Catalog: cat, Sink: after, Store: st})
+	if _, err := c.Restore(ctx, openSpool()); err != nil {
+		t.Fatal(err)
+	}
+	batch(c, "a", "purchase", 14*time.Minute)
+	batch(c, "b", "purchase", 14*time.Minute)
+	for i, e := range after.events {
+		if e.SessionID != before.events[i].SessionID {
+			t.Errorf("visitor %s's purchase after the restart opened a visit of its own; want the store visit's, 26 minutes before", []string{"a", "b"}[i])
+		}
+	}
+}
+
 // captureSink keeps the events appended to it.
 type captureSink struct{ events []Event }
 

@@ -10,10 +10,16 @@ import (
 // visit (the contract's 30 minutes, as in GA4, Plausible and Matomo).
 const SessionGap = 30 * time.Minute
 
+// liveReach is how old an event may be and still be joined by a live one: a live event
+// is up to SessionGap/2 old (older ones are backdated, backdate.go) and joins an event
+// up to SessionGap before it. The session table keeps what a live event may still join,
+// so it keeps visits this long after their last event, not only SessionGap.
+const liveReach = SessionGap + SessionGap/2
+
 // Sessions assigns session ids at ingest, so every stored event carries its visit and
 // reports never need to re-derive visits from gaps. It remembers each active visitor's
 // session in memory, sharded to keep lock contention low; an entry idle for longer than
-// SessionGap is useless and swept away.
+// liveReach is useless and swept away.
 type Sessions struct {
 	shards [64]sessionShard
 }
@@ -107,6 +113,26 @@ func assignEntry(slot **sessionEntry, ts time.Time, offer profile) (id uint64, v
 	return (*slot).id, visit, true
 }
 
+// Open starts a new session for a visitor's event at ts whatever session the visitor is
+// in, with the profile the event offers, and makes it the visitor's current one: later
+// events join it, not the one before.
+func (s *Sessions) Open(site uint32, visitor uint64, ts time.Time, offer profile) (id uint64, visit *profile) {
+	sh := &s.shards[visitor%uint64(len(s.shards))]
+	k := sessionKey{site, visitor}
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	e := sh.m[k]
+	id, visit = openEntry(&e, ts, offer)
+	sh.m[k] = e
+	return id, visit
+}
+
+// openEntry is Open on one visitor's entry.
+func openEntry(slot **sessionEntry, ts time.Time, offer profile) (id uint64, visit *profile) {
+	*slot = &sessionEntry{id: rand.Uint64(), first: ts, last: ts, visit: upgrade(nil, offer)}
+	return (*slot).id, (*slot).visit
+}
+
 // Note records in the table events whose visit was decided elsewhere: a backdated
 // server-side event that found its visit in the store, or a visit read back at start,
 // with the visit's profile (nil: none). Later events within SessionGap of them join
@@ -173,6 +199,7 @@ func (s *Sessions) get(k sessionKey) *sessionEntry {
 type sessionTable interface {
 	Has(site uint32, visitor uint64, ts time.Time) bool
 	AssignWith(site uint32, visitor uint64, ts time.Time, offer profile) (uint64, *profile, bool)
+	Open(site uint32, visitor uint64, ts time.Time, offer profile) (uint64, *profile)
 	Note(site uint32, visitor, id uint64, first, last time.Time, visit *profile)
 }
 
@@ -209,6 +236,14 @@ func (t *trialSessions) AssignWith(site uint32, visitor uint64, ts time.Time, of
 	return id, visit, isNew
 }
 
+func (t *trialSessions) Open(site uint32, visitor uint64, ts time.Time, offer profile) (uint64, *profile) {
+	k := sessionKey{site, visitor}
+	e := t.entry(k)
+	id, visit := openEntry(&e, ts, offer)
+	t.m[k] = e
+	return id, visit
+}
+
 func (t *trialSessions) Note(site uint32, visitor, id uint64, first, last time.Time, visit *profile) {
 	k := sessionKey{site, visitor}
 	e := t.entry(k)
@@ -216,14 +251,14 @@ func (t *trialSessions) Note(site uint32, visitor, id uint64, first, last time.T
 	t.m[k] = e
 }
 
-// Sweep forgets sessions idle since before now − SessionGap and returns how many remain.
+// Sweep forgets sessions idle since before now − liveReach and returns how many remain.
 func (s *Sessions) Sweep(now time.Time) int {
 	n := 0
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.Lock()
 		for k, e := range sh.m {
-			if now.Sub(e.last) > SessionGap {
+			if now.Sub(e.last) > liveReach {
 				delete(sh.m, k)
 			}
 		}

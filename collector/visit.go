@@ -45,8 +45,8 @@ type visitRole uint8
 
 const (
 	roleBrowser visitRole = iota // the tracker or the pixel: gives its own, takes the visit's
-	// roleLink is a click on a tracked link: it gives its own (the link's attribution)
-	// and keeps it, even in a visit that came from elsewhere (§2).
+	// roleLink is a click on a tracked link: it opens a visit of its own
+	// (assignSession) and gives it its own profile, the link's attribution (§2).
 	roleLink
 	rolePage  // a back end's event with a url, no channel: gives a pageProfile, takes the visit's
 	roleBare  // a back end's event with no url nor channel (Offline): takes the visit's
@@ -105,7 +105,7 @@ func upgrade(cur *profile, offer profile) *profile {
 // visit has none yet, and e keeps its own.
 func (e *Event) take(p *profile) {
 	e.visit = p
-	if p == nil || e.role == roleLink {
+	if p == nil {
 		return
 	}
 	if e.role != roleNamed {

@@ -649,3 +649,110 @@ func TestBackdatedVisitSpansRequests(t *testing.T) {
 		t.Fatalf("[events visits] %v; want [[3 1]]: a pageview, the next 10 minutes later and its ping are one visit", rows)
 	}
 }
+
+// A live event joins the visit of any event it is within 30 minutes of (§3.2), and a
+// live event may be up to 15 minutes old: a back end's store visit logged 40 minutes
+// late and the purchase it sends 14 minutes late, 26 minutes apart, are one visit, as
+// are the same two events 42 and 16 minutes late (both backdated).
+func TestLiveEventJoinsAVisitBackdatedOver30Minutes(t *testing.T) {
+	f := newFixture(t, app.Config{})
+	auth := map[string]string{"Authorization": "Bearer " + f.key}
+	now := time.Now().UTC()
+	send := func(visitor, name string, ago time.Duration) {
+		t.Helper()
+		ev := fmt.Sprintf(`{"events":[{"site":"shop.example","name":%q,"visitor_id":%q,"channel":"Store","ts":%q}]}`,
+			name, visitor, now.Add(-ago).Format(time.RFC3339))
+		if s, _, body := f.do(http.MethodPost, "/api/v1/events", ev, auth); s != 202 {
+			t.Fatalf("%s: %d %s", ev, s, body)
+		}
+	}
+	send("a", "store_visit", 40*time.Minute)
+	send("a", "purchase", 14*time.Minute)
+	send("b", "store_visit", 42*time.Minute)
+	send("b", "purchase", 16*time.Minute)
+	rows := f.stored(`SELECT count(), uniqExact(session_id) FROM events WHERE site_id = {site:UInt32} GROUP BY visitor_id ORDER BY visitor_id`)
+	if fmt.Sprint(rows) != "[[2 1] [2 1]]" {
+		t.Fatalf("[events visits] per visitor %v; want [[2 1] [2 1]]: 26 minutes apart is one visit", rows)
+	}
+}
+
+// A tracked link's click opens a visit with the link's channel and campaign, also when
+// the visitor is in a visit from elsewhere: a reader from Google who clicks the
+// newsletter's link, then views /sale and signs up, signed up in Email / nov, and the
+// visit from Google keeps Organic Search. Each visit is in one channel row, and the
+// rows add up to the total.
+func TestTrackedLinkClickInAVisitOpensTheLinksVisit(t *testing.T) {
+	f := newFixture(t, app.Config{})
+	auth := map[string]string{"Authorization": "Bearer " + f.key}
+	if s, _, body := f.do(http.MethodPost, "/api/v1/goals", `{"site":"shop.example","event":"signup"}`, auth); s != 201 {
+		t.Fatalf("goal: %d %s", s, body)
+	}
+	if s, _, body := f.do(http.MethodPost, "/api/v1/links", `{"site":"shop.example","slug":"nl","target":"https://shop.example/sale","campaign":"nov","channel":"Email","source":"newsletter","medium":"email"}`, auth); s != 201 {
+		t.Fatalf("link: %d %s", s, body)
+	}
+	if s, _, body := f.do(http.MethodPost, "/api/event", `{"site":"shop.example","name":"pageview","url":"https://shop.example/blog","referrer":"https://www.google.com/"}`, nil); s != 202 {
+		t.Fatalf("blog: %d %s", s, body)
+	}
+	if s, _, _ := f.do(http.MethodGet, "/r/nl", "", nil); s != 302 {
+		t.Fatalf("click: %d", s)
+	}
+	for _, name := range []string{"pageview", "signup"} {
+		if s, _, body := f.do(http.MethodPost, "/api/event", `{"site":"shop.example","name":"`+name+`","url":"https://shop.example/sale"}`, nil); s != 202 {
+			t.Fatalf("%s: %d %s", name, s, body)
+		}
+	}
+	f.stored(`SELECT 1`) // until stored
+	s, _, body := f.do(http.MethodPost, "/api/v1/query", `{"site":"shop.example","date_range":"day","metrics":["visits","pageviews","conversions"],"dimensions":["channel","campaign"]}`, auth)
+	want := `"results":[{"dimensions":["Email","nov"],"metrics":[1,1,1]},{"dimensions":["Organic Search",""],"metrics":[1,1,0]}],"totals":{"conversions":1,"pageviews":2,"visits":2}`
+	if s != 200 || !strings.Contains(body, want) {
+		t.Fatalf("by channel and campaign: %d %s; want %s", s, body, want)
+	}
+	s, _, body = f.do(http.MethodGet, "/api/v1/attribution?site=shop.example&date_range=day&model=last", "", auth)
+	if s != 200 || !strings.Contains(body, `"channels":[{"channel":"Email","conversions":1,"share":100}]`) {
+		t.Fatalf("last-touch attribution: %d %s; want all to Email", s, body)
+	}
+}
+
+// Within one batch an import's events may come in any order: a visit's landing page
+// from an e-mail sent after its second page still gives the visit Email and its
+// campaign, and three pageviews 25 minutes apart sent 10:00, 10:50, 10:25 are one visit.
+func TestBackdatedBatchInAnyOrder(t *testing.T) {
+	f := newFixture(t, app.Config{})
+	auth := map[string]string{"Authorization": "Bearer " + f.key}
+	t0 := time.Now().UTC().Add(-48 * time.Hour).Truncate(time.Second)
+	page := func(v, path string, d time.Duration) string {
+		return fmt.Sprintf(`{"site":"shop.example","name":"pageview","visitor_id":%q,"url":"https://shop.example%s","ts":%q}`, v, path, t0.Add(d).Format(time.RFC3339))
+	}
+	batch := strings.Join([]string{page("imp-3", "/p2", 5*time.Minute), page("imp-3", "/p1?utm_source=nl&utm_medium=email&utm_campaign=aug", 0),
+		page("imp-4", "/a", 0), page("imp-4", "/c", 50*time.Minute), page("imp-4", "/b", 25*time.Minute)}, ",")
+	if s, _, body := f.do(http.MethodPost, "/api/v1/events", `{"events":[`+batch+`]}`, auth); s != 202 {
+		t.Fatalf("batch: %d %s", s, body)
+	}
+	rows := f.stored(`SELECT uniqExact(session_id), groupUniqArray(channel), groupUniqArray(campaign) FROM events WHERE site_id = {site:UInt32} GROUP BY visitor_id ORDER BY count()`)
+	if fmt.Sprint(rows) != "[[1 [Email] [aug]] [1 [Direct] []]]" {
+		t.Fatalf("[visits channels campaigns] per visitor %v; want imp-3 one Email visit of campaign aug, imp-4 one Direct visit", rows)
+	}
+}
+
+// A back end's event that names its channel has that channel as its source, in the
+// reports' spelling, medium offline, and no campaign, term or referrer, even with a
+// url and referrer that say otherwise; live or backdated, and also in a web visit
+// from elsewhere.
+func TestServerEventNamingItsChannelHasItAsSource(t *testing.T) {
+	f := newFixture(t, app.Config{})
+	auth := map[string]string{"Authorization": "Bearer " + f.key}
+	if s, _, body := f.do(http.MethodPost, "/api/event", `{"site":"shop.example","name":"pageview","visitor_id":"web-1","url":"https://shop.example/","referrer":"https://www.google.com/"}`, nil); s != 202 {
+		t.Fatalf("pageview: %d %s", s, body)
+	}
+	old := time.Now().UTC().Add(-48 * time.Hour).Format(time.RFC3339)
+	batch := fmt.Sprintf(`{"events":[{"site":"shop.example","name":"call","user_id":"u-1","channel":"Call center"},
+		{"site":"shop.example","name":"optin","user_id":"u-2","channel":"email","url":"https://shop.example/?utm_source=nl&utm_campaign=aug&utm_term=t","referrer":"https://www.google.com/","ts":%q},
+		{"site":"shop.example","name":"visit","visitor_id":"web-1","channel":"Store"}]}`, old)
+	if s, _, body := f.do(http.MethodPost, "/api/v1/events", batch, auth); s != 202 {
+		t.Fatalf("server events: %d %s", s, body)
+	}
+	rows := f.stored(`SELECT name, channel, source, medium, campaign, term, referrer = '' FROM events WHERE site_id = {site:UInt32} ORDER BY name`)
+	if fmt.Sprint(rows) != "[[call Call center Call center offline   1] [optin Email Email offline   1] [pageview Organic Search Google organic   0] [visit Store Store offline   1]]" {
+		t.Fatalf("stored %v; want each named channel as its source, medium offline, no campaign, term or referrer", rows)
+	}
+}
