@@ -127,8 +127,14 @@ func (s *Sessions) Open(site uint32, visitor uint64, ts time.Time, offer profile
 	return id, visit
 }
 
-// openEntry is Open on one visitor's entry.
+// openEntry is Open on one visitor's entry. A visit that already came by the same way
+// (a second click on the same link, from the same newsletter) goes on instead: only a
+// change of attribution starts a new visit, as in Matomo and Universal Analytics.
 func openEntry(slot **sessionEntry, ts time.Time, offer profile) (id uint64, visit *profile) {
+	if e := *slot; joins(e, ts) && e.visit != nil && e.visit.Attribution == offer.Attribution {
+		id, visit, _ = assignEntry(slot, ts, offer)
+		return id, visit
+	}
 	*slot = &sessionEntry{id: rand.Uint64(), first: ts, last: ts, visit: upgrade(nil, offer)}
 	return (*slot).id, (*slot).visit
 }

@@ -713,6 +713,29 @@ func TestTrackedLinkClickInAVisitOpensTheLinksVisit(t *testing.T) {
 	}
 }
 
+// A second click on the same link during the visit the first click opened goes on with
+// that visit: only a change of attribution starts a new one.
+func TestSecondClickOnALinkKeepsItsVisit(t *testing.T) {
+	f := newFixture(t, app.Config{})
+	auth := map[string]string{"Authorization": "Bearer " + f.key}
+	if s, _, body := f.do(http.MethodPost, "/api/v1/links", `{"site":"shop.example","slug":"nl","target":"https://shop.example/sale","campaign":"nov","channel":"Email","source":"newsletter","medium":"email"}`, auth); s != 201 {
+		t.Fatalf("link: %d %s", s, body)
+	}
+	for i := 0; i < 2; i++ {
+		if s, _, _ := f.do(http.MethodGet, "/r/nl", "", nil); s != 302 {
+			t.Fatalf("click %d: %d", i+1, s)
+		}
+		if s, _, body := f.do(http.MethodPost, "/api/event", `{"site":"shop.example","name":"pageview","url":"https://shop.example/sale"}`, nil); s != 202 {
+			t.Fatalf("page %d: %d %s", i+1, s, body)
+		}
+	}
+	f.stored(`SELECT 1`) // until stored
+	s, _, body := f.do(http.MethodPost, "/api/v1/query", `{"site":"shop.example","date_range":"day","metrics":["visits","pageviews"],"dimensions":["channel"]}`, auth)
+	if want := `"results":[{"dimensions":["Email"],"metrics":[1,2]}]`; s != 200 || !strings.Contains(body, want) {
+		t.Fatalf("by channel: %d %s; want %s (one visit of two pages)", s, body, want)
+	}
+}
+
 // Within one batch an import's events may come in any order: a visit's landing page
 // from an e-mail sent after its second page still gives the visit Email and its
 // campaign, and three pageviews 25 minutes apart sent 10:00, 10:50, 10:25 are one visit.
