@@ -11,6 +11,7 @@ import (
 	"github.com/omnistat/omnistat/catalog"
 	"github.com/omnistat/omnistat/schema"
 	"github.com/omnistat/omnistat/spool"
+	"github.com/omnistat/omnistat/store"
 	"github.com/omnistat/omnistat/store/embedded/embeddedtest"
 )
 
@@ -19,23 +20,8 @@ import (
 // not caught up yet): the restart reads it back.
 func TestBackdatedEventJoinsAVisitSpooledBeforeARestart(t *testing.T) {
 	ctx := context.Background()
-	st := embeddedtest.Open(t)
-	if _, err := schema.Migrate(ctx, st, schema.Options{}); err != nil {
-		t.Fatal(err)
-	}
-	cat := catalog.New(st)
-	if _, err := cat.AddSite(ctx, "shop.example", ""); err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	openSpool := func() *spool.Spool {
-		sp, err := spool.Open(spool.Options{Dir: dir, SegmentMaxAge: time.Hour, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { sp.Close() })
-		return sp
-	}
+	st, cat := shopStore(t)
+	openSpool := spoolOpener(t)
 	t0 := time.Now().UTC().Add(-48 * time.Hour).Truncate(time.Second)
 	batch := func(c *Collector, ts time.Time) {
 		t.Helper()
@@ -78,23 +64,8 @@ func TestBackdatedEventJoinsAVisitSpooledBeforeARestart(t *testing.T) {
 // still in the spool (visitor b).
 func TestRestartKeepsTheVisitsProfile(t *testing.T) {
 	ctx := context.Background()
-	st := embeddedtest.Open(t)
-	if _, err := schema.Migrate(ctx, st, schema.Options{}); err != nil {
-		t.Fatal(err)
-	}
-	cat := catalog.New(st)
-	if _, err := cat.AddSite(ctx, "shop.example", ""); err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	openSpool := func() *spool.Spool {
-		sp, err := spool.Open(spool.Options{Dir: dir, SegmentMaxAge: time.Hour, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { sp.Close() })
-		return sp
-	}
+	st, cat := shopStore(t)
+	openSpool := spoolOpener(t)
 	accept := func(c *Collector, source Source, body string) {
 		t.Helper()
 		in, err := DecodeInput([]byte(body))
@@ -113,24 +84,7 @@ func TestRestartKeepsTheVisitsProfile(t *testing.T) {
 	for _, v := range []string{"a", "b"} {
 		accept(c, FromBrowser, `{"site":"shop.example","name":"pageview","visitor_id":"`+v+`","url":"https://shop.example/","referrer":"https://www.google.com/"}`)
 	}
-	rec, err := before.events[0].MarshalBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := Shipper(st, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)(ctx, "before-restart", [][]byte{rec}); err != nil {
-		t.Fatal(err)
-	}
-	sp := openSpool()
-	if err := (SpoolSink{Spool: sp}).Append(before.events[1:]); err != nil {
-		t.Fatal(err)
-	}
-	sp.Close() // the process ends
-
-	after := &captureSink{}
-	c = New(Config{Catalog: cat, Sink: after, Store: st})
-	if _, err := c.Restore(ctx, openSpool()); err != nil {
-		t.Fatal(err)
-	}
+	c, after := restartWith(t, st, cat, openSpool, before.events)
 	for _, v := range []string{"a", "b"} {
 		accept(c, FromServer, `{"site":"shop.example","name":"purchase","visitor_id":"`+v+`","url":"https://shop.example/checkout"}`)
 	}
@@ -147,23 +101,8 @@ func TestRestartKeepsTheVisitsProfile(t *testing.T) {
 // (visitor b).
 func TestRestartKeepsVisitsALiveEventMayJoin(t *testing.T) {
 	ctx := context.Background()
-	st := embeddedtest.Open(t)
-	if _, err := schema.Migrate(ctx, st, schema.Options{}); err != nil {
-		t.Fatal(err)
-	}
-	cat := catalog.New(st)
-	if _, err := cat.AddSite(ctx, "shop.example", ""); err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	openSpool := func() *spool.Spool {
-		sp, err := spool.Open(spool.Options{Dir: dir, SegmentMaxAge: time.Hour, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { sp.Close() })
-		return sp
-	}
+	st, cat := shopStore(t)
+	openSpool := spoolOpener(t)
 	now := time.Now().UTC()
 	batch := func(c *Collector, visitor, name string, ago time.Duration) {
 		t.Helper()
@@ -180,24 +119,7 @@ func TestRestartKeepsVisitsALiveEventMayJoin(t *testing.T) {
 	c := New(Config{Catalog: cat, Sink: before, Store: st})
 	batch(c, "a", "store_visit", 40*time.Minute)
 	batch(c, "b", "store_visit", 40*time.Minute)
-	rec, err := before.events[0].MarshalBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := Shipper(st, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)(ctx, "before-restart", [][]byte{rec}); err != nil {
-		t.Fatal(err)
-	}
-	sp := openSpool()
-	if err := (SpoolSink{Spool: sp}).Append(before.events[1:]); err != nil {
-		t.Fatal(err)
-	}
-	sp.Close() // the process ends
-
-	after := &captureSink{}
-	c = New(Config{Catalog: cat, Sink: after, Store: st})
-	if _, err := c.Restore(ctx, openSpool()); err != nil {
-		t.Fatal(err)
-	}
+	c, after := restartWith(t, st, cat, openSpool, before.events)
 	batch(c, "a", "purchase", 14*time.Minute)
 	batch(c, "b", "purchase", 14*time.Minute)
 	for i, e := range after.events {
@@ -213,4 +135,61 @@ type captureSink struct{ events []Event }
 func (s *captureSink) Append(events []Event) error {
 	s.events = append(s.events, events...)
 	return nil
+}
+
+// shopStore is a migrated store on the embedded engine with the site shop.example.
+func shopStore(t *testing.T) (store.Store, *catalog.Catalog) {
+	t.Helper()
+	ctx := context.Background()
+	st := embeddedtest.Open(t)
+	if _, err := schema.Migrate(ctx, st, schema.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	cat := catalog.New(st)
+	if _, err := cat.AddSite(ctx, "shop.example", ""); err != nil {
+		t.Fatal(err)
+	}
+	return st, cat
+}
+
+// spoolOpener opens a spool in one directory each time it is called, as every start of
+// the process does.
+func spoolOpener(t *testing.T) func() *spool.Spool {
+	dir := t.TempDir()
+	return func() *spool.Spool {
+		t.Helper()
+		sp, err := spool.Open(spool.Options{Dir: dir, SegmentMaxAge: time.Hour, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { sp.Close() })
+		return sp
+	}
+}
+
+// restartWith stores the first of events and leaves the others in the spool, as a
+// process that ended then would, and starts a collector that restores them; its events
+// go to the returned sink.
+func restartWith(t *testing.T, st store.Store, cat *catalog.Catalog, openSpool func() *spool.Spool, events []Event) (*Collector, *captureSink) {
+	t.Helper()
+	ctx := context.Background()
+	rec, err := events[0].MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Shipper(st, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)(ctx, "before-restart", [][]byte{rec}); err != nil {
+		t.Fatal(err)
+	}
+	sp := openSpool()
+	if err := (SpoolSink{Spool: sp}).Append(events[1:]); err != nil {
+		t.Fatal(err)
+	}
+	sp.Close() // the process ends
+
+	after := &captureSink{}
+	c := New(Config{Catalog: cat, Sink: after, Store: st})
+	if _, err := c.Restore(ctx, openSpool()); err != nil {
+		t.Fatal(err)
+	}
+	return c, after
 }

@@ -4,10 +4,6 @@ import (
 	"context"
 	"fmt"
 	"testing"
-
-	"github.com/omnistat/omnistat/catalog"
-	"github.com/omnistat/omnistat/schema"
-	"github.com/omnistat/omnistat/store/embedded/embeddedtest"
 )
 
 // Every event of a visit carries the visit's channel, device and browser, which its
@@ -16,14 +12,7 @@ import (
 // itself.
 func TestEventsTakeTheirVisitsProfile(t *testing.T) {
 	ctx := context.Background()
-	st := embeddedtest.Open(t)
-	if _, err := schema.Migrate(ctx, st, schema.Options{}); err != nil {
-		t.Fatal(err)
-	}
-	cat := catalog.New(st)
-	if _, err := cat.AddSite(ctx, "shop.example", ""); err != nil {
-		t.Fatal(err)
-	}
+	st, cat := shopStore(t)
 	sink := &captureSink{}
 	c := New(Config{Catalog: cat, Sink: sink, Store: st})
 	steps := []struct {
