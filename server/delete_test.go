@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -15,18 +14,8 @@ import (
 // JSON body like POST's; a field the body gives wins over the query string's.
 func TestDeleteTakesQueryStringOrJSONBody(t *testing.T) {
 	f := newFixture(t, app.Config{})
-	ctx := context.Background()
 	key := map[string]string{"Authorization": "Bearer " + f.key}
-	if err := f.a.Catalog.AddUser(ctx, "ann@example.com", "correct horse battery"); err != nil {
-		t.Fatal(err)
-	}
-	s, hdr, body := f.do(http.MethodPost, "/api/v1/login", `{"email":"ann@example.com","password":"correct horse battery"}`, asJSON)
-	if s != 200 {
-		t.Fatalf("login: %d %s", s, body)
-	}
-	var login struct{ CSRF string }
-	json.Unmarshal([]byte(body), &login)
-	user := map[string]string{"Cookie": strings.Split(hdr.Get("Set-Cookie"), ";")[0], "X-CSRF-Token": login.CSRF}
+	user := f.loginAnn(t)
 
 	// create makes one item with POST and returns its id (a goal's number, a link's
 	// slug, a share's id).

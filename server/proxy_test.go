@@ -74,6 +74,17 @@ func login(t *testing.T, f *fixture, do func(method, path, body string, hdr map[
 	return map[string]string{"Cookie": strings.Split(hdr.Get("Set-Cookie"), ";")[0], "X-CSRF-Token": l.CSRF}
 }
 
+// loginAnn logs ann in straight to the fixture's handler (see login).
+func (f *fixture) loginAnn(t *testing.T) map[string]string {
+	t.Helper()
+	return login(t, f, func(method, path, body string, hdr map[string]string) (int, http.Header, string) {
+		if hdr == nil {
+			hdr = asJSON
+		}
+		return f.do(method, path, body, hdr)
+	})
+}
+
 // Behind a reverse proxy that rewrites Host (nginx's and Apache's default), the
 // dashboard's reports and changes come from the origin the proxy was asked for; with
 // the proxy in --trust-proxy, that origin is this server's own.

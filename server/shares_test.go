@@ -15,19 +15,10 @@ import (
 func TestSharedLinks(t *testing.T) {
 	f := newFixture(t, app.Config{})
 	ctx := context.Background()
-	if err := f.a.Catalog.AddUser(ctx, "ann@example.com", "correct horse battery"); err != nil {
-		t.Fatal(err)
-	}
 	if _, err := f.a.Catalog.AddSite(ctx, "other.example", "UTC"); err != nil {
 		t.Fatal(err)
 	}
-	s, hdr, body := f.do(http.MethodPost, "/api/v1/login", `{"email":"ann@example.com","password":"correct horse battery"}`, asJSON)
-	if s != 200 {
-		t.Fatalf("login: %d %s", s, body)
-	}
-	var login struct{ CSRF string }
-	json.Unmarshal([]byte(body), &login)
-	user := map[string]string{"Cookie": strings.Split(hdr.Get("Set-Cookie"), ";")[0], "X-CSRF-Token": login.CSRF}
+	user := f.loginAnn(t)
 
 	type share struct {
 		ID, Name, URL string
@@ -54,7 +45,7 @@ func TestSharedLinks(t *testing.T) {
 	if s, _, out := f.do(http.MethodPost, "/api/v1/shares", `{"site":"shop.example"}`, map[string]string{"Authorization": "Bearer " + f.key}); s != 403 {
 		t.Fatalf("an API key made a shared link: %d %s", s, out)
 	}
-	s, _, body = f.do(http.MethodGet, "/api/v1/shares?site=shop.example", "", user)
+	s, _, body := f.do(http.MethodGet, "/api/v1/shares?site=shop.example", "", user)
 	if s != 200 || !strings.Contains(body, open.ID) || !strings.Contains(body, locked.ID) || strings.Contains(body, "$2") {
 		t.Fatalf("list shares: %d %s", s, body)
 	}
