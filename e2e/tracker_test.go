@@ -470,18 +470,20 @@ func TestTrackerInRealBrowser(t *testing.T) {
 		}
 	})
 
+	// sentBy opens url and returns how many events the page's spy saw the tracker send.
+	sentBy := func(t *testing.T, url string) int {
+		browser.Do(t, b, 20*time.Second, chromedp.Navigate(url), chromedp.WaitVisible(chromedp.CSS("h1")))
+		return len(browser.Get(t, b, 5*time.Second, chromedp.Evaluate[[]string](`window.sent`)))
+	}
+
 	t.Run("data-local counts a local page for a site of that name, and sends nothing it cannot", func(t *testing.T) {
 		id, _ := newSite(t, "localhost")
 		newSite(t, "local.test")
 		local := "http://localhost:" + port
-		sent := func(url string) int {
-			browser.Do(t, b, 20*time.Second, chromedp.Navigate(url), chromedp.WaitVisible(chromedp.CSS("h1")))
-			return len(browser.Get(t, b, 5*time.Second, chromedp.Evaluate[[]string](`window.sent`)))
-		}
-		if n := sent(local + "/home?spy=1"); n != 0 {
+		if n := sentBy(t, local+"/home?spy=1"); n != 0 {
 			t.Fatalf("without data-local, localhost sent %d events", n)
 		}
-		if n := sent(local + "/home?spy=1&site=local.test&attrs=data-local%3Dtrue"); n != 0 {
+		if n := sentBy(t, local+"/home?spy=1&site=local.test&attrs=data-local%3Dtrue"); n != 0 {
 			t.Fatalf("data-local on localhost for the site local.test sent %d events, which the collector refuses", n)
 		}
 		file := filepath.Join(t.TempDir(), "page.html")
@@ -489,15 +491,15 @@ func TestTrackerInRealBrowser(t *testing.T) {
 		if err := os.WriteFile(file, []byte(html), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if n := sent("file://" + file); n != 0 {
+		if n := sentBy(t, "file://"+file); n != 0 {
 			t.Fatalf("a file: page sent %d events, which the collector refuses", n)
 		}
-		if n := sent(local + "/read?spy=1&attrs=data-local%3Dtrue"); n != 1 {
+		if n := sentBy(t, local+"/read?spy=1&attrs=data-local%3Dtrue"); n != 1 {
 			t.Fatalf("data-local on localhost for the site localhost sent %d events; want the pageview", n)
 		}
 		waitEvents(t, a, id, "the pageview on localhost", func(es []storedEvent) bool { return count(es, "pageview") == 1 })
 		ip, _ := newSite(t, "127.0.0.1")
-		if n := sent("http://127.0.0.1:" + port + "/read?spy=1&attrs=data-local%3Dtrue"); n != 1 {
+		if n := sentBy(t, "http://127.0.0.1:"+port+"/read?spy=1&attrs=data-local%3Dtrue"); n != 1 {
 			t.Fatalf("data-local on 127.0.0.1 for the site 127.0.0.1 sent %d events; want the pageview", n)
 		}
 		waitEvents(t, a, ip, "the pageview on 127.0.0.1", func(es []storedEvent) bool { return count(es, "pageview") == 1 })
@@ -505,14 +507,10 @@ func TestTrackerInRealBrowser(t *testing.T) {
 
 	t.Run("data-local counts an automated browser, and the collector still drops a headless User-Agent", func(t *testing.T) {
 		id, origin := newSite(t, "robot.test")
-		sent := func(url string) int {
-			browser.Do(t, b, 20*time.Second, chromedp.Navigate(url), chromedp.WaitVisible(chromedp.CSS("h1")))
-			return len(browser.Get(t, b, 5*time.Second, chromedp.Evaluate[[]string](`window.sent`)))
-		}
-		if n := sent(origin + "/robot?spy=1"); n != 0 {
+		if n := sentBy(t, origin+"/robot?spy=1"); n != 0 {
 			t.Fatalf("an automated browser without data-local sent %d events", n)
 		}
-		if n := sent(origin + "/robot?spy=1&attrs=data-local%3Dtrue"); n != 1 {
+		if n := sentBy(t, origin+"/robot?spy=1&attrs=data-local%3Dtrue"); n != 1 {
 			t.Fatalf("an automated browser with data-local sent %d events; want the pageview", n)
 		}
 		waitEvents(t, a, id, "the automated browser's pageview", func(es []storedEvent) bool { return count(es, "pageview") == 1 })
@@ -528,7 +526,7 @@ func TestTrackerInRealBrowser(t *testing.T) {
 		before := droppedBots(t, a)
 		browser.Do(t, b, 5*time.Second, setUA(strings.Replace(browser.UserAgent, "Chrome/", "HeadlessChrome/", 1)))
 		defer browser.Do(t, b, 5*time.Second, setUA(browser.UserAgent))
-		if n := sent(origin + "/read?spy=1&attrs=data-local%3Dtrue"); n != 1 {
+		if n := sentBy(t, origin+"/read?spy=1&attrs=data-local%3Dtrue"); n != 1 {
 			t.Fatalf("data-local with a HeadlessChrome User-Agent sent %d events; want the pageview", n)
 		}
 		deadline := time.Now().Add(20 * time.Second)
