@@ -165,6 +165,11 @@ func pixelInput(q url.Values, referer string) collector.Input {
 	return in
 }
 
+// maxBatchBytes is the largest body of POST /api/v1/events: the contract takes up to
+// 1000 events there, "each as above", i.e. each what POST /api/event takes, at most
+// collector.MaxBodyBytes; plus room for the wrapper and the commas.
+const maxBatchBytes = 1000*collector.MaxBodyBytes + 64<<10
+
 // serverEvents is POST /api/v1/events: up to 1000 events from a back end, all or
 // nothing.
 func (h *handlers) serverEvents(c echo.Context) error {
@@ -175,9 +180,9 @@ func (h *handlers) serverEvents(c echo.Context) error {
 	if key.ReadOnly {
 		return errReadOnly
 	}
-	body, err := io.ReadAll(io.LimitReader(c.Request().Body, 4<<20+1))
-	if err != nil || len(body) > 4<<20 {
-		return newError(http.StatusRequestEntityTooLarge, "body is larger than 4 MiB")
+	body, err := io.ReadAll(io.LimitReader(c.Request().Body, maxBatchBytes+1))
+	if err != nil || len(body) > maxBatchBytes {
+		return newError(http.StatusRequestEntityTooLarge, "body is larger than %d bytes (1000 events of up to %d bytes each)", maxBatchBytes, collector.MaxBodyBytes)
 	}
 	var batch struct {
 		Events []json.RawMessage `json:"events"`

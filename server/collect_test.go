@@ -713,6 +713,40 @@ func TestTrackedLinkClickInAVisitOpensTheLinksVisit(t *testing.T) {
 	}
 }
 
+// A batch of 1000 events, each as large as the tracker's endpoint takes one (16 KiB),
+// is taken whole, as the contract's "up to 1000 events, each as above" says; a body
+// larger than that is a 413 that says the limit.
+func TestLargestBatchIsAccepted(t *testing.T) {
+	f := newFixture(t, app.Config{})
+	auth := map[string]string{"Authorization": "Bearer " + f.key}
+	ts := time.Now().UTC().Add(-time.Hour).Format(time.RFC3339)
+	event := func(i int, pad int) string {
+		head := fmt.Sprintf(`{"site":"shop.example","name":"order","visitor_id":"v%d","channel":"Store","ts":%q,"props":{"note":"`, i, ts)
+		return head + strings.Repeat("x", pad) + `"}}`
+	}
+	one := event(0, 0)
+	pad := 500 // the props value's limit, in characters; the rest of 16 KiB is a long title
+	big := func(i int) string {
+		e := event(i, pad)
+		return strings.Replace(e, `"name":"order"`, `"name":"order","title":"`+strings.Repeat("é", 300)+`","url":"https://shop.example/`+strings.Repeat("p", 16<<10-len(e)-700)+`"`, 1)
+	}
+	var events []string
+	for i := 0; i < 1000; i++ {
+		events = append(events, big(i))
+	}
+	if n := len(big(0)); n > 16<<10 || n < 15<<10 {
+		t.Fatalf("an event of %d bytes; want one just under 16 KiB", n)
+	}
+	body := `{"events":[` + strings.Join(events, ",") + `]}`
+	if s, _, out := f.do(http.MethodPost, "/api/v1/events", body, auth); s != 202 || !strings.Contains(out, `"accepted":1000`) {
+		t.Fatalf("1000 events of about 16 KiB (%d bytes): %d %.200s", len(body), s, out)
+	}
+	huge := `{"events":[` + one + `,"` + strings.Repeat("x", 17<<20) + `"]}`
+	if s, _, out := f.do(http.MethodPost, "/api/v1/events", huge, auth); s != 413 || !strings.Contains(out, "1000 events") {
+		t.Fatalf("a 17 MiB body: %d %.200s; want 413 saying the limit", s, out)
+	}
+}
+
 // A second click on the same link during the visit the first click opened goes on with
 // that visit: only a change of attribution starts a new one.
 func TestSecondClickOnALinkKeepsItsVisit(t *testing.T) {
