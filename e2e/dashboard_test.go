@@ -297,6 +297,12 @@ func TestDashboardInRealBrowser(t *testing.T) {
 			culprit := browser.Get(t, b, 5*time.Second, chromedp.Evaluate[string](`Array.from(document.querySelectorAll('#view-overview *')).filter(e => e.scrollWidth > e.clientWidth + 1 || e.getBoundingClientRect().right > 380).slice(0, 12).map(e => e.tagName + '.' + e.className + '#' + e.id + ' ' + Math.round(e.getBoundingClientRect().right)).join('; ') + ' inner=' + window.innerWidth + ' scroll=' + document.documentElement.scrollWidth`))
 			t.Errorf("the phone layout scrolls sideways: %s", culprit)
 		}
+		// Every panel's column headings readable: "Visitors" and "Visits" cut to
+		// "VISIT…" cannot be told apart.
+		cut := browser.Get(t, b, 5*time.Second, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll('.panels th')).filter(e => e.offsetWidth > 0 && e.scrollWidth > e.clientWidth + 1).map(e => e.textContent + ' ' + e.clientWidth + '/' + e.scrollWidth + 'px')`))
+		if len(cut) > 0 {
+			t.Errorf("column headings cut on a phone: %v", cut)
+		}
 		shot("phone")
 	})
 }
