@@ -96,7 +96,8 @@ func (c *Collector) Sessions() *Sessions { return c.cfg.Sessions }
 func (c *Collector) Pending() *Pending { return c.cfg.Pending }
 
 // Sweep forgets the visits idle for longer than liveReach and the events stored a
-// while ago; call it every minute or so.
+// while ago; call it every few seconds (the index of events not yet stored grows by
+// every event accepted until a sweep).
 func (c *Collector) Sweep(now time.Time) {
 	c.cfg.Sessions.Sweep(now)
 	c.cfg.Pending.Sweep(now)
